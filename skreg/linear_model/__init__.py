@@ -1,0 +1,5 @@
+"""Regularized linear regression."""
+
+from skreg.linear_model._regressor import RegularizedRegressor
+
+__all__ = ["RegularizedRegressor"]

@@ -1,0 +1,122 @@
+"""The bridge between the estimators and the solvers.
+
+:func:`prepare_problem` turns validated arrays into what every solver takes
+(normalized weights, weighted means, column curvatures, the tolerance scale);
+:func:`solve` picks the solver and runs it. Estimators, the path and the
+cross-validation all go through these two functions.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skreg._numba import readonly_view
+from skreg.linear_model._cd import enet_coordinate_descent
+from skreg.linear_model._closed_form import ridge_closed_form
+from skreg.linear_model._data import column_moments
+from skreg.linear_model._proximal import fista, lipschitz_constant
+
+__all__ = ["Problem", "prepare_problem", "solve", "SOLVERS"]
+
+SOLVERS = ("auto", "cd", "gd", "cholesky")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A least-squares problem ready for the kernels (see ``_data``)."""
+
+    X: np.ndarray  # read-only view, float32 or float64
+    y: np.ndarray  # read-only, dtype of X
+    d: np.ndarray  # normalized sample weights, float64
+    uniform: bool
+    y_mean: float
+    X_mean: np.ndarray  # float64
+    curvature: np.ndarray  # diag(Xc^T D Xc), float64
+    y_scale: float  # sum_i d_i yc_i**2, the unit of the tolerance
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+
+def prepare_problem(X, y, sample_weight, fit_intercept):
+    """Weighted moments of a validated ``(X, y, sample_weight)``.
+
+    ``X`` must already be float32 or float64 and F-contiguous; ``y`` is cast
+    to its dtype. Nothing the caller passed is written to.
+    """
+    n = X.shape[0]
+    if sample_weight is None:
+        d = np.full(n, 1.0 / n)
+        uniform = True
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        d = sw / sw.sum()
+        uniform = bool(np.all(sw == sw[0]))
+    X = readonly_view(X)
+    y = readonly_view(np.asarray(y, dtype=X.dtype))
+    X_mean = np.empty(X.shape[1])
+    curvature = np.empty(X.shape[1])
+    column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
+    y_mean = float(d @ y) if fit_intercept else 0.0
+    yc = y - y_mean
+    y_scale = float(d @ (yc * yc))
+    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale)
+
+
+def resolve_solver(solver, penalty, positive):
+    """The solver "auto" stands for, or a ValueError for an impossible pair."""
+    if solver == "cholesky":
+        if penalty not in (None, "l2"):
+            raise ValueError(
+                f"solver='cholesky' solves only penalty=None or penalty='l2', "
+                f"got penalty={penalty!r}; use solver='cd' or 'gd'."
+            )
+        if positive:
+            raise ValueError(
+                "solver='cholesky' cannot enforce positive=True; use "
+                "solver='cd' or 'gd'."
+            )
+        return solver
+    if solver == "auto":
+        return "cholesky" if penalty in (None, "l2") and not positive else "cd"
+    return solver
+
+
+def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
+          random_order=False, **cd_options):  # fmt: skip
+    """Run ``solver`` ("cd", "gd" or "cholesky") on ``problem``.
+
+    ``tol`` is relative: the solver stops when the duality gap is at most
+    ``tol * problem.y_scale``.
+
+    Returns
+    -------
+    w : ndarray of shape (n_features,)
+    n_iter : int or None
+        Epochs ("cd") or iterations ("gd"); None for "cholesky".
+    gap : float or None
+        Duality gap at ``w``; None for "cholesky".
+    tol_abs : float
+        The absolute tolerance used.
+    """
+    P = problem
+    tol_abs = tol * P.y_scale
+    if solver == "cholesky":
+        w = ridge_closed_form(P.X, P.y, P.d, P.y_mean, P.X_mean, l2)
+        return w, None, None, tol_abs
+    w = np.array(w0, dtype=P.X.dtype, order="C", copy=True)
+    if solver == "cd":
+        n_iter, gap = enet_coordinate_descent(
+            P.X, P.y, P.d, P.uniform, P.y_mean, P.X_mean, P.curvature, w,
+            l1, l2, positive, max_iter, tol_abs, rng, random_order, **cd_options,
+        )  # fmt: skip
+    elif solver == "gd":
+        lipschitz = lipschitz_constant(P.X, P.X_mean, P.d)
+        n_iter, gap = fista(
+            P.X, P.y, P.d, P.y_mean, P.X_mean, P.curvature, w, l1, l2,
+            positive, lipschitz, max_iter, tol_abs,
+        )  # fmt: skip
+    else:  # pragma: no cover - guarded by parameter validation
+        raise ValueError(f"Unknown solver {solver!r}.")
+    return w, int(n_iter), float(gap), tol_abs

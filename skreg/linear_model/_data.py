@@ -1,0 +1,111 @@
+"""Dense data kernels shared by the linear solvers: implicit centring.
+
+With an intercept, the least-squares intercept for fixed ``w`` is
+``b(w) = y_mean - X_mean @ w`` (weighted means). Substituting it gives a
+problem in ``w`` alone on the centred data ``Xc = X - X_mean`` and
+``yc = y - y_mean``. We never form ``Xc``: a column of it is ``x_j - m_j``,
+so every product with ``Xc`` costs the same as one with ``X`` plus a scalar
+per column. Without an intercept ``X_mean`` and ``y_mean`` are zero.
+
+Conventions for the arrays these kernels take:
+
+* ``X`` is F-contiguous (columns are contiguous), float32 or float64;
+* ``d`` are the normalized sample weights (``sum(d) == 1``). When
+  ``uniform`` is true every weight equals ``d[0]`` and the kernels skip the
+  per-sample multiplication;
+* accumulations are carried out in float64 whatever the data dtype.
+"""
+
+import numpy as np
+
+from skreg._numba import jit
+
+__all__ = ["column_moments", "residual", "correlation", "residual_moments"]
+
+
+@jit
+def column_moments(X, d, uniform, center, means, curvature):
+    """Weighted column means (if ``center``) and ``diag(Xc^T D Xc)``.
+
+    Two passes per column (mean, then centred second moment), which avoids
+    the cancellation of ``E[x^2] - E[x]^2`` on columns with a large mean.
+    """
+    n, p = X.shape
+    for j in range(p):
+        m = 0.0
+        if center:
+            if uniform:
+                for i in range(n):
+                    m += X[i, j]
+                m *= d[0]
+            else:
+                for i in range(n):
+                    m += d[i] * X[i, j]
+        means[j] = m
+        acc = 0.0
+        if uniform:
+            for i in range(n):
+                t = X[i, j] - m
+                acc += t * t
+            acc *= d[0]
+        else:
+            for i in range(n):
+                t = X[i, j] - m
+                acc += d[i] * t * t
+        curvature[j] = acc
+
+
+@jit
+def residual(X, y, y_mean, X_mean, w, out):
+    """``out = yc - Xc @ w``, reading only the columns where ``w != 0``."""
+    n = X.shape[0]
+    offset = -y_mean
+    for j in range(w.shape[0]):
+        offset += X_mean[j] * w[j]
+    for i in range(n):
+        out[i] = y[i] + offset
+    for j in range(w.shape[0]):
+        wj = w[j]
+        if wj != 0.0:
+            for i in range(n):
+                out[i] -= X[i, j] * wj
+
+
+@jit
+def correlation(X, r, d, uniform, features, out):
+    """``out[k] = Xc[:, features[k]]^T D r`` for a residual with ``sum(d r) = 0``.
+
+    The centring term ``X_mean[j] * sum(d r)`` vanishes for such a residual,
+    so the raw columns suffice.
+    """
+    n = X.shape[0]
+    for k in range(features.shape[0]):
+        j = features[k]
+        acc = 0.0
+        if uniform:
+            for i in range(n):
+                acc += X[i, j] * r[i]
+            acc *= d[0]
+        else:
+            for i in range(n):
+                acc += X[i, j] * (d[i] * r[i])
+        out[k] = acc
+
+
+@jit
+def residual_moments(y, y_mean, r, d, uniform):
+    """``(r^T D r, yc^T D r)``: the two scalars the duality gap needs."""
+    quad = 0.0
+    yr = 0.0
+    for i in range(r.shape[0]):
+        ri = r[i]
+        if uniform:
+            quad += ri * ri
+            yr += (y[i] - y_mean) * ri
+        else:
+            quad += d[i] * ri * ri
+            yr += d[i] * (y[i] - y_mean) * ri
+    if uniform:
+        quad *= d[0]
+        yr *= d[0]
+    return quad, yr

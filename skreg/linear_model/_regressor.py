@@ -1,0 +1,263 @@
+"""RegularizedRegressor: the estimator layer (validation, defaults, attributes)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from skreg.linear_model._base import prepare_problem, resolve_solver, solve
+from skreg.linear_model._penalties import l1_l2_strengths
+
+__all__ = ["RegularizedRegressor"]
+
+
+class RegularizedRegressor(RegressorMixin, BaseEstimator):
+    """Linear least squares with an L1, L2 or elastic-net penalty, or none.
+
+    One objective for every penalty, so that ``alpha`` means the same thing
+    whichever ``penalty`` a grid search picks::
+
+        1 / (2 * sum(s)) * sum_i s_i * (y_i - x_i @ w - b) ** 2
+            + alpha * (r * ||w||_1 + (1 - r) / 2 * ||w||_2 ** 2)
+
+    where ``s`` is ``sample_weight`` (ones if None) and ``r = 1`` for
+    ``"l1"``, ``0`` for ``"l2"`` and ``l1_ratio`` for ``"elasticnet"``;
+    ``penalty=None`` is ordinary least squares. The intercept ``b`` is not
+    penalized. Consequently ``penalty="l1"`` is :class:`~sklearn.linear_model.Lasso`
+    with the same ``alpha``, ``"elasticnet"`` is
+    :class:`~sklearn.linear_model.ElasticNet` with the same ``alpha`` and
+    ``l1_ratio``, and ``"l2"`` is :class:`~sklearn.linear_model.Ridge` with
+    ``alpha * sum(s)`` (``alpha * n_samples`` without weights).
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet"} or None, default="l2"
+        The penalty on the coefficients.
+    alpha : float, default=1.0
+        Penalty strength, ``>= 0``. With ``alpha=0`` the problem is ordinary
+        least squares, best solved with ``penalty=None``.
+    l1_ratio : float, default=0.5
+        The L1 share ``r`` of an ``"elasticnet"`` penalty, in ``[0, 1]``.
+        Ignored by the other penalties.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept. It is handled inside the solvers by
+        implicit centring: no centred copy of ``X`` is made.
+    solver : {"auto", "cd", "gd", "cholesky"}, default="auto"
+        - "cd": coordinate descent (cyclic or random, see ``selection``) on
+          working sets of features, with gap-safe screening and Anderson
+          extrapolation; any penalty.
+        - "gd": accelerated proximal gradient (FISTA with restarts); any
+          penalty.
+        - "cholesky": closed form through the normal equations (primal when
+          ``n_samples >= n_features``, dual otherwise); only
+          ``penalty=None`` or ``"l2"`` and ``positive=False``.
+        - "auto": "cholesky" where it applies, "cd" otherwise.
+    max_iter : int, default=1000
+        Maximum number of epochs ("cd", passes over the working set) or
+        iterations ("gd").
+    tol : float, default=1e-4
+        The iterative solvers stop when the duality gap is at most
+        ``tol * sum_i s_i (y_i - y_mean) ** 2 / sum(s)`` (the weighted variance
+        of ``y``; its weighted mean square when ``fit_intercept=False``).
+        This is scikit-learn's scaling for Lasso and ElasticNet. Without a
+        penalty there is no dual certificate, and the gap is replaced by the
+        decrease one more pass of exact coordinate steps would achieve.
+    warm_start : bool, default=False
+        Start the iterative solvers from the previous ``coef_``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative ("cd" and "gd").
+    selection : {"cyclic", "random"}, default="cyclic"
+        Order of the coordinate updates in "cd": in turn, or drawn uniformly
+        at random (with replacement) from a generator seeded by
+        ``random_state``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the coordinate draws when ``selection="random"``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients ``w``; float32 when ``X`` is float32, else float64.
+    intercept_ : float
+        The intercept ``b`` (0.0 when ``fit_intercept=False``).
+    n_iter_ : int or None
+        Epochs ("cd") or iterations ("gd") run; None for "cholesky".
+    dual_gap_ : float or None
+        Duality gap at the solution, on the objective's scale (compare it with
+        ``tol`` times the variance of ``y``); None for "cholesky".
+    solver_ : str
+        The solver used ("auto" resolved).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` had string column
+        names.
+
+    See Also
+    --------
+    sklearn.linear_model.Lasso : L1 penalty, same ``alpha``.
+    sklearn.linear_model.ElasticNet : elastic net, same ``alpha`` and ``l1_ratio``.
+    sklearn.linear_model.Ridge : L2 penalty with ``alpha * n_samples``.
+
+    Notes
+    -----
+    ``X`` is converted at most once: to float64 unless it is float32, and to
+    Fortran order for the iterative solvers. A C-ordered float array is used
+    as is by "cholesky".
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skreg import RegularizedRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = RegularizedRegressor(penalty="l1", alpha=0.1).fit(X, y)
+    >>> int((reg.coef_ != 0).sum())
+    5
+    >>> round(reg.score(X, y), 3)
+    0.492
+    """
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "cd", "gd", "cholesky"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "positive": ["boolean"],
+        "selection": [StrOptions({"cyclic", "random"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        penalty="l2",
+        alpha=1.0,
+        l1_ratio=0.5,
+        fit_intercept=True,
+        solver="auto",
+        max_iter=1000,
+        tol=1e-4,
+        warm_start=False,
+        positive=False,
+        selection="cyclic",
+        random_state=None,
+    ):
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.selection = selection
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Sparse matrices are not supported yet.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s`` of the objective.
+
+        Returns
+        -------
+        self : RegularizedRegressor
+            The fitted estimator.
+        """
+        solver = resolve_solver(self.solver, self.penalty, self.positive)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=False,
+            dtype=[np.float64, np.float32],
+            order=None if solver == "cholesky" else "F",
+            y_numeric=True,
+            multi_output=False,
+        )
+        sample_weight = (
+            None
+            if sample_weight is None
+            else _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+        )
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        problem = prepare_problem(X, y, sample_weight, self.fit_intercept)
+        l1, l2 = l1_l2_strengths(self.penalty, self.alpha, self.l1_ratio)
+        n_features = X.shape[1]
+        if self.warm_start and getattr(self, "coef_", None) is not None and (
+            self.coef_.shape == (n_features,)
+        ):
+            w0 = self.coef_
+        else:
+            w0 = np.zeros(n_features)
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        w, n_iter, gap, tol_abs = solve(
+            problem, l1, l2, solver, self.positive, w0, self.max_iter, self.tol,
+            rng, random_order=self.selection == "random",
+        )  # fmt: skip
+        if gap is not None and gap > tol_abs:
+            warnings.warn(
+                f"RegularizedRegressor did not converge: after {n_iter} "
+                f"{'epochs' if solver == 'cd' else 'iterations'} (max_iter="
+                f"{self.max_iter}) the duality gap is {gap:.3e}, above the "
+                f"tolerance {tol_abs:.3e}. Increase max_iter, increase tol, "
+                "or scale the features (for example with StandardScaler).",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.coef_ = w
+        self.intercept_ = (
+            float(problem.y_mean - problem.X_mean @ w) if self.fit_intercept else 0.0
+        )
+        self.n_iter_ = n_iter
+        self.dual_gap_ = gap
+        self.solver_ = solver
+        return self
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``, in the dtype of ``coef_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=False, dtype=[np.float64, np.float32], reset=False
+        )
+        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
+            self.intercept_
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
