@@ -1,0 +1,234 @@
+"""Numba kernels of the dropout MLP: fused elementwise passes around BLAS.
+
+Plain functions on plain, C-contiguous float32 or float64 arrays. The matrix
+products are done by the caller with ``np.matmul(..., out=...)`` (BLAS); the
+kernels here do everything elementwise in one pass over each buffer:
+
+* :func:`bias_act_dropout` -- forward: add the bias, apply the activation,
+  drop units whose uniform draw is below ``p`` and scale the kept ones by
+  ``1 / (1 - p)`` (inverted dropout), in place;
+* :func:`act_derivative` -- backward: multiply the back-propagated gradient by
+  the derivative of the (dropped-out) activation and sum it over the batch
+  for the bias gradient;
+* :func:`output_loss_delta` -- output layer: bias, log-softmax or
+  log-sigmoid, weighted cross-entropy and its gradient;
+* :func:`log_proba` -- log-probabilities for prediction (finite where the
+  probabilities underflow);
+* :func:`gather_rows`, :func:`add_penalty_grad`, :func:`penalty_value`.
+
+Activation codes: 0 identity, 1 relu, 2 tanh, 3 logistic.
+"""
+
+import math
+
+import numpy as np
+
+from skreg._numba import jit
+
+IDENTITY, RELU, TANH, LOGISTIC = 0, 1, 2, 3
+ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "logistic": LOGISTIC}
+
+
+@jit
+def _sigmoid(z):
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@jit
+def _log_sigmoid(z):
+    # log(1 / (1 + exp(-z))), stable for both signs
+    if z >= 0:
+        return -math.log1p(math.exp(-z))
+    return z - math.log1p(math.exp(z))
+
+
+@jit
+def _activate(z, act):
+    if act == RELU:
+        return z if z > 0 else 0.0
+    if act == TANH:
+        return math.tanh(z)
+    if act == LOGISTIC:
+        return _sigmoid(z)
+    return z
+
+
+@jit
+def bias_act_dropout(Z, b, act, U, p):
+    """In place ``Z <- mask * act(Z + b) / (1 - p)`` with ``mask = U >= p``.
+
+    ``U`` holds uniform draws on [0, 1) of the shape of ``Z``; it is read only
+    when ``p > 0``, so any 2-d array of the same dtype can be passed then.
+    """
+    n, k = Z.shape
+    if p > 0.0:
+        scale = 1.0 / (1.0 - p)
+        for i in range(n):
+            for j in range(k):
+                if U[i, j] < p:
+                    Z[i, j] = 0.0
+                else:
+                    Z[i, j] = _activate(Z[i, j] + b[j], act) * scale
+    else:
+        for i in range(n):
+            for j in range(k):
+                Z[i, j] = _activate(Z[i, j] + b[j], act)
+
+
+@jit
+def act_derivative(D, A, act, U, p, grad_b):
+    """In place ``D <- D * d(A)/dZ``; ``grad_b <- D.sum(axis=0)``.
+
+    ``A`` is the output of :func:`bias_act_dropout` for the same ``U`` and
+    ``p``: the derivative is recovered from it (``act(Z) = A * (1 - p)`` for
+    kept units), dropped units get a zero gradient.
+    """
+    n, k = D.shape
+    scale = 1.0 / (1.0 - p)
+    for j in range(k):
+        grad_b[j] = 0.0
+    for i in range(n):
+        for j in range(k):
+            if p > 0.0 and U[i, j] < p:
+                D[i, j] = 0.0
+                continue
+            a = A[i, j] / scale
+            if act == RELU:
+                d = scale if a > 0 else 0.0
+            elif act == TANH:
+                d = scale * (1.0 - a * a)
+            elif act == LOGISTIC:
+                d = scale * a * (1.0 - a)
+            else:
+                d = scale
+            D[i, j] *= d
+            grad_b[j] += D[i, j]
+
+
+@jit
+def dropout_inplace(X, U, p):
+    """Inverted dropout of ``X`` in place (input dropout)."""
+    n, k = X.shape
+    scale = 1.0 / (1.0 - p)
+    for i in range(n):
+        for j in range(k):
+            if U[i, j] < p:
+                X[i, j] = 0.0
+            else:
+                X[i, j] *= scale
+
+
+@jit
+def output_loss_delta(Z, b, Y, sw, inv_sw_sum, softmax, D, grad_b):
+    """Output layer: loss and gradient with respect to the pre-activation.
+
+    ``Z`` holds ``H @ W`` (bias not added), ``Y`` the one-hot (softmax) or 0/1
+    indicator (logistic) targets, ``sw`` the sample weights. Writes
+    ``D = sw_i * (P - Y) * inv_sw_sum`` and ``grad_b = D.sum(axis=0)``;
+    returns ``sum_i sw_i * CE_i`` (float64).
+    """
+    n, k = Z.shape
+    loss = 0.0
+    for j in range(k):
+        grad_b[j] = 0.0
+    for i in range(n):
+        w = sw[i]
+        c = w * inv_sw_sum
+        if softmax:
+            m = -np.inf
+            for j in range(k):
+                z = Z[i, j] + b[j]
+                if z > m:
+                    m = z
+            s = 0.0
+            for j in range(k):
+                s += math.exp(Z[i, j] + b[j] - m)
+            lse = m + math.log(s)
+            ce = 0.0
+            for j in range(k):
+                z = Z[i, j] + b[j]
+                ce += Y[i, j] * (lse - z)
+                d = c * (math.exp(z - lse) - Y[i, j])
+                D[i, j] = d
+                grad_b[j] += d
+        else:
+            ce = 0.0
+            for j in range(k):
+                z = Z[i, j] + b[j]
+                y = Y[i, j]
+                ce -= y * _log_sigmoid(z) + (1.0 - y) * _log_sigmoid(-z)
+                d = c * (_sigmoid(z) - y)
+                D[i, j] = d
+                grad_b[j] += d
+        if w != 0.0:
+            loss += w * ce
+    return loss
+
+
+@jit
+def log_proba(Z, softmax, binary, out):
+    """Log-probabilities from output logits ``Z`` (bias included).
+
+    softmax: log-softmax by row; binary (one logistic output): the two
+    columns ``log(1 - p), log(p)``; otherwise (multilabel) ``log(p)``.
+    """
+    n, k = Z.shape
+    for i in range(n):
+        if softmax:
+            m = -np.inf
+            for j in range(k):
+                if Z[i, j] > m:
+                    m = Z[i, j]
+            s = 0.0
+            for j in range(k):
+                s += math.exp(Z[i, j] - m)
+            lse = m + math.log(s)
+            for j in range(k):
+                out[i, j] = Z[i, j] - lse
+        elif binary:
+            out[i, 0] = _log_sigmoid(-Z[i, 0])
+            out[i, 1] = _log_sigmoid(Z[i, 0])
+        else:
+            for j in range(k):
+                out[i, j] = _log_sigmoid(Z[i, j])
+
+
+@jit
+def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
+    """``Xb, Yb, swb = X[idx], Y[idx], sw[idx]``; returns ``swb.sum()``."""
+    total = 0.0
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        Xb[i, :] = X[r, :]
+        Yb[i, :] = Y[r, :]
+        swb[i] = sw[r]
+        total += sw[r]
+    return total
+
+
+@jit
+def add_penalty_grad(grad, theta, alpha, l1):
+    """``grad += alpha * theta + l1 * sign(theta)`` (flat weight segment)."""
+    for i in range(theta.shape[0]):
+        t = theta[i]
+        g = alpha * t
+        if t > 0:
+            g += l1
+        elif t < 0:
+            g -= l1
+        grad[i] += g
+
+
+@jit
+def penalty_value(theta, alpha, l1):
+    """``alpha / 2 * ||theta||^2 + l1 * |theta|_1`` in float64."""
+    sq = 0.0
+    ab = 0.0
+    for i in range(theta.shape[0]):
+        t = theta[i]
+        sq += t * t
+        ab += abs(t)
+    return 0.5 * alpha * sq + l1 * ab
