@@ -14,6 +14,7 @@ from skreg._numba import readonly_view
 from skreg.linear_model._cd import enet_coordinate_descent
 from skreg.linear_model._closed_form import ridge_closed_form
 from skreg.linear_model._data import column_moments
+from skreg.linear_model._penalties import duality_gap
 from skreg.linear_model._proximal import fista, lipschitz_constant
 
 __all__ = ["Problem", "prepare_problem", "solve", "SOLVERS"]
@@ -57,11 +58,36 @@ def prepare_problem(X, y, sample_weight, fit_intercept):
     y = readonly_view(np.asarray(y, dtype=X.dtype))
     X_mean = np.empty(X.shape[1])
     curvature = np.empty(X.shape[1])
-    column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
+    if X.flags.f_contiguous:
+        column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
+    else:  # "cholesky" takes X in any layout; the kernel wants columns
+        _column_moments_blocked(X, d, fit_intercept, X_mean, curvature)
     y_mean = float(d @ y) if fit_intercept else 0.0
     yc = y - y_mean
     y_scale = float(d @ (yc * yc))
     return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale)
+
+
+def problem_gap(problem, w, l1, l2, positive):
+    """Duality gap of ``problem`` at ``w`` (one pass over ``X``)."""
+    P = problem
+    # numpy rather than the kernels: X may be in any memory layout here.
+    r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
+    dr = P.d * r
+    g = P.X.T @ dr - P.X_mean * dr.sum()
+    quad, yr = float(dr @ r), float(dr @ (P.y - P.y_mean))
+    return float(duality_gap(g, w.astype(np.float64), quad, yr, l1, l2, positive,
+                             P.curvature)[1])  # fmt: skip
+
+
+def _column_moments_blocked(X, d, center, means, curvature, block=4096):
+    """:func:`column_moments` in numpy, over row blocks, for any layout."""
+    means[:] = d @ X if center else 0.0
+    curvature[:] = 0.0
+    for start in range(0, X.shape[0], block):
+        rows = slice(start, start + block)
+        centred = X[rows] - means.astype(X.dtype)
+        curvature += d[rows] @ (centred * centred)
 
 
 def resolve_solver(solver, penalty, positive):
@@ -88,15 +114,16 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
     """Run ``solver`` ("cd", "gd" or "cholesky") on ``problem``.
 
     ``tol`` is relative: the solver stops when the duality gap is at most
-    ``tol * problem.y_scale``.
+    ``tol * problem.y_scale`` ("cd" also waits, as scikit-learn does, for an
+    epoch whose largest coefficient change is at most ``tol * max|w|``).
 
     Returns
     -------
     w : ndarray of shape (n_features,)
-    n_iter : int or None
-        Epochs ("cd") or iterations ("gd"); None for "cholesky".
-    gap : float or None
-        Duality gap at ``w``; None for "cholesky".
+    n_iter : int
+        Epochs ("cd") or iterations ("gd"); 1 for "cholesky".
+    gap : float
+        Duality gap at ``w``.
     tol_abs : float
         The absolute tolerance used.
     """
@@ -104,12 +131,13 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
     tol_abs = tol * P.y_scale
     if solver == "cholesky":
         w = ridge_closed_form(P.X, P.y, P.d, P.y_mean, P.X_mean, l2)
-        return w, None, None, tol_abs
+        return w, 1, problem_gap(P, w, l1, l2, positive), tol_abs
     w = np.array(w0, dtype=P.X.dtype, order="C", copy=True)
     if solver == "cd":
         n_iter, gap = enet_coordinate_descent(
             P.X, P.y, P.d, P.uniform, P.y_mean, P.X_mean, P.curvature, w,
-            l1, l2, positive, max_iter, tol_abs, rng, random_order, **cd_options,
+            l1, l2, positive, max_iter, tol_abs, tol, rng, random_order,
+            **cd_options,
         )  # fmt: skip
     elif solver == "gd":
         lipschitz = lipschitz_constant(P.X, P.X_mean, P.d)

@@ -41,9 +41,12 @@ def cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive
         w_j <- prox((x_j - m_j)^T D r + a_j w_j, a_j) ,  a_j = ||x_j - m_j||_D^2
 
     and updates the residual ``r -= delta * (x_j - m_j)``, which keeps the
-    intercept at its optimum for the new ``w``.
+    intercept at its optimum for the new ``w``. Returns the largest
+    ``|delta|`` and the largest ``|w_j|`` of the pass.
     """
     n = X.shape[0]
+    dw_max = 0.0
+    w_max = 0.0
     for k in range(order.shape[0]):
         j = ws[order[k]]
         a = curvature[j]
@@ -64,6 +67,9 @@ def cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive
             m = X_mean[j]
             for i in range(n):
                 r[i] -= delta * (X[i, j] - m)
+        dw_max = max(dw_max, abs(delta))
+        w_max = max(w_max, abs(w[j]))
+    return dw_max, w_max
 
 
 @jit
@@ -125,14 +131,19 @@ def _penalty_value(w, l1, l2):
 @jit
 def cd_subproblem(
     X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws,
-    l1, l2, positive, max_epochs, tol, rng, random_order, anderson,
+    l1, l2, positive, max_epochs, tol, tol_update, rng, random_order, anderson,
 ):  # fmt: skip
-    """Coordinate descent restricted to the features ``ws`` until its gap <= tol.
+    """Coordinate descent restricted to the features ``ws`` until it converges.
 
-    ``w`` and ``r`` are updated in place; coefficients outside ``ws`` are
-    zero and stay so. Every ``_ANDERSON_K + 1`` epochs the last iterates are
-    extrapolated; the extrapolated point is kept only if it lowers the
-    objective. Returns the number of epochs run and the subproblem's gap.
+    Converged means scikit-learn's criterion: the last epoch changed no
+    coefficient by more than ``tol_update * max|w|``, and the subproblem's
+    duality gap is at most ``tol``. ``w`` and ``r`` are updated in place;
+    coefficients outside ``ws`` are zero and stay so. Every
+    ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated; the
+    extrapolated point is kept only if it lowers the objective.
+
+    Returns the number of epochs run, the subproblem's gap and the relative
+    size ``max|delta| / max|w|`` of the last epoch's updates.
     """
     nws = ws.shape[0]
     K = _ANDERSON_K
@@ -144,13 +155,20 @@ def cd_subproblem(
     r_acc = np.empty_like(r)
     g = np.empty(nws)
     order = np.arange(nws)
+    curv_ws = np.empty(nws)
+    for k in range(nws):
+        curv_ws[k] = curvature[ws[k]]
     gap = np.inf
+    rel_update = np.inf
     n_epochs = 0
     for epoch in range(max_epochs):
         if random_order:
             for k in range(nws):
                 order[k] = rng.integers(0, nws)
-        cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive)
+        dw_max, w_max = cd_epoch(
+            X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive
+        )
+        rel_update = dw_max / w_max if w_max > 0.0 else 0.0
         n_epochs = epoch + 1
         if anderson:
             slot = epoch % (K + 1)
@@ -178,24 +196,22 @@ def cd_subproblem(
                         for k in range(nws):
                             w[ws[k]] = w_acc[ws[k]]
                         r[:] = r_acc
-        if n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
+        small_update = rel_update <= tol_update
+        if small_update or n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
             correlation(X, r, d, uniform, ws, g)
             quad, yr = residual_moments(y, y_mean, r, d, uniform)
             for k in range(nws):
                 w_ws[k] = w[ws[k]]
-            curv_ws = np.empty(nws)
-            for k in range(nws):
-                curv_ws[k] = curvature[ws[k]]
             _, gap = duality_gap(g, w_ws, quad, yr, l1, l2, positive, curv_ws)
-            if gap <= tol:
+            if gap <= tol and small_update:
                 break
-    return n_epochs, gap
+    return n_epochs, gap, rel_update
 
 
 def enet_coordinate_descent(
     X, y, d, uniform, y_mean, X_mean, curvature, w, l1, l2, positive,
-    max_iter, tol, rng, random_order=False, working_set=True, screening=True,
-    anderson=True,
+    max_iter, tol, tol_update, rng, random_order=False, working_set=True,
+    screening=True, anderson=True,
 ):  # fmt: skip
     """Minimize the penalized least squares of ``_penalties`` by coordinate descent.
 
@@ -218,6 +234,10 @@ def enet_coordinate_descent(
         Maximum number of epochs (passes over the current working set).
     tol : float
         Absolute tolerance on the duality gap.
+    tol_update : float
+        Relative tolerance on the coefficient updates: as in scikit-learn,
+        the solver stops only once an epoch changes no coefficient by more
+        than ``tol_update * max|w|`` *and* the gap is at most ``tol``.
     rng : numpy.random.Generator
         Used when ``random_order``.
     random_order : bool
@@ -241,6 +261,7 @@ def enet_coordinate_descent(
     score = np.empty(p)
     n_iter = 0
     gap = np.inf
+    rel_update = np.inf
     ws_size = min(_WS_MIN, len(active))
     use_ws = working_set and (l1 > 0.0)
     while True:
@@ -251,7 +272,7 @@ def enet_coordinate_descent(
         _, gap = duality_gap(
             g_act, w_act, quad, yr, l1, l2, positive, curvature[active]
         )
-        if gap <= tol or n_iter >= max_iter:
+        if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
             break
         if screening and l1 > 0.0:
             keep = _gap_safe_keep(g_act, w_act, quad, yr, gap, l1, l2, positive,
@@ -278,9 +299,10 @@ def enet_coordinate_descent(
         else:
             ws = active
             tol_in = tol
-        epochs, _ = cd_subproblem(
+        epochs, _, rel_update = cd_subproblem(
             X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws.astype(np.int64),
-            l1, l2, positive, max_iter - n_iter, tol_in, rng, random_order, anderson,
+            l1, l2, positive, max_iter - n_iter, tol_in, tol_update, rng,
+            random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
         # Recompute the residual exactly: it drifts by rounding over epochs.

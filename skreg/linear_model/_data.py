@@ -16,7 +16,6 @@ Conventions for the arrays these kernels take:
 * accumulations are carried out in float64 whatever the data dtype.
 """
 
-import numpy as np
 
 from skreg._numba import jit
 

@@ -52,7 +52,8 @@ def lipschitz_constant(X, X_mean, d, n_iter=100, rtol=1e-6):
     underestimated ``L`` makes proximal gradient diverge.
     """
     n, p = X.shape
-    v = np.ones(p, dtype=X.dtype) / np.sqrt(p)
+    v = np.empty(p, dtype=X.dtype)
+    v[:] = 1.0 / np.sqrt(p)
     Xv = np.empty(n, dtype=X.dtype)
     g = np.empty(p, dtype=X.dtype)
     du = np.empty(n, dtype=X.dtype)

@@ -68,7 +68,9 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         The iterative solvers stop when the duality gap is at most
         ``tol * sum_i s_i (y_i - y_mean) ** 2 / sum(s)`` (the weighted variance
         of ``y``; its weighted mean square when ``fit_intercept=False``).
-        This is scikit-learn's scaling for Lasso and ElasticNet. Without a
+        This is scikit-learn's scaling for Lasso and ElasticNet; as there,
+        "cd" also waits for an epoch that changes no coefficient by more than
+        ``tol`` times the largest coefficient. Without a
         penalty there is no dual certificate, and the gap is replaced by the
         decrease one more pass of exact coordinate steps would achieve.
     warm_start : bool, default=False
@@ -88,11 +90,12 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         Coefficients ``w``; float32 when ``X`` is float32, else float64.
     intercept_ : float
         The intercept ``b`` (0.0 when ``fit_intercept=False``).
-    n_iter_ : int or None
-        Epochs ("cd") or iterations ("gd") run; None for "cholesky".
-    dual_gap_ : float or None
+    n_iter_ : int
+        Epochs ("cd") or iterations ("gd") run; 1 for "cholesky".
+    dual_gap_ : float
         Duality gap at the solution, on the objective's scale (compare it with
-        ``tol`` times the variance of ``y``); None for "cholesky".
+        ``tol`` times the variance of ``y``). Computed for "cholesky" too, as
+        a check of the direct solve.
     solver_ : str
         The solver used ("auto" resolved).
     n_features_in_ : int
@@ -212,12 +215,13 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             w0 = self.coef_
         else:
             w0 = np.zeros(n_features)
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        seed = check_random_state(self.random_state).randint(2**31)
+        rng = np.random.default_rng(seed)
         w, n_iter, gap, tol_abs = solve(
             problem, l1, l2, solver, self.positive, w0, self.max_iter, self.tol,
             rng, random_order=self.selection == "random",
         )  # fmt: skip
-        if gap is not None and gap > tol_abs:
+        if solver != "cholesky" and gap > tol_abs:
             warnings.warn(
                 f"RegularizedRegressor did not converge: after {n_iter} "
                 f"{'epochs' if solver == 'cd' else 'iterations'} (max_iter="
