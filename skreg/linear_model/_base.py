@@ -75,9 +75,9 @@ def problem_gap(problem, w, l1, l2, positive):
     r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
     dr = P.d * r
     g = P.X.T @ dr - P.X_mean * dr.sum()
-    quad, yr = float(dr @ r), float(dr @ (P.y - P.y_mean))
-    return float(duality_gap(g, w.astype(np.float64), quad, yr, l1, l2, positive,
-                             P.curvature)[1])  # fmt: skip
+    quad = float(dr @ r)
+    w64 = w.astype(np.float64)
+    return float(duality_gap(g, w64, quad, l1, l2, positive, P.curvature)[1])
 
 
 def _column_moments_blocked(X, d, center, means, curvature, block=4096):

@@ -18,7 +18,7 @@ from skreg._numba import jit
 from skreg.linear_model._data import (
     correlation,
     residual,
-    residual_moments,
+    weighted_sq_norm,
 )
 from skreg.linear_model._penalties import duality_gap, kkt_violation, prox_enet
 
@@ -188,8 +188,8 @@ def cd_subproblem(
                             v = 0.0
                         w_acc[ws[k]] = v
                     residual(X, y, y_mean, X_mean, w_acc, r_acc)
-                    q_acc, _ = residual_moments(y, y_mean, r_acc, d, uniform)
-                    q_cur, _ = residual_moments(y, y_mean, r, d, uniform)
+                    q_acc = weighted_sq_norm(r_acc, d, uniform)
+                    q_cur = weighted_sq_norm(r, d, uniform)
                     if 0.5 * q_acc + _penalty_value(w_acc, l1, l2) < (
                         0.5 * q_cur + _penalty_value(w, l1, l2)
                     ):
@@ -199,10 +199,10 @@ def cd_subproblem(
         small_update = rel_update <= tol_update
         if small_update or n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
             correlation(X, r, d, uniform, ws, g)
-            quad, yr = residual_moments(y, y_mean, r, d, uniform)
+            quad = weighted_sq_norm(r, d, uniform)
             for k in range(nws):
                 w_ws[k] = w[ws[k]]
-            _, gap = duality_gap(g, w_ws, quad, yr, l1, l2, positive, curv_ws)
+            _, gap = duality_gap(g, w_ws, quad, l1, l2, positive, curv_ws)
             if gap <= tol and small_update:
                 break
     return n_epochs, gap, rel_update
@@ -257,6 +257,8 @@ def enet_coordinate_descent(
     residual(X, y, y_mean, X_mean, w, r)
     active = np.flatnonzero(curvature > 0)  # constant columns never move
     w[curvature == 0] = 0.0
+    if active.size == 0:  # no column varies: w = 0 is the solution
+        return 0, 0.0
     g = np.empty(p)
     score = np.empty(p)
     n_iter = 0
@@ -268,14 +270,12 @@ def enet_coordinate_descent(
         correlation(X, r, d, uniform, active, g[: len(active)])
         g_act = g[: len(active)]
         w_act = w[active]
-        quad, yr = residual_moments(y, y_mean, r, d, uniform)
-        _, gap = duality_gap(
-            g_act, w_act, quad, yr, l1, l2, positive, curvature[active]
-        )
+        quad = weighted_sq_norm(r, d, uniform)
+        _, gap = duality_gap(g_act, w_act, quad, l1, l2, positive, curvature[active])
         if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
             break
         if screening and l1 > 0.0:
-            keep = _gap_safe_keep(g_act, w_act, quad, yr, gap, l1, l2, positive,
+            keep = _gap_safe_keep(g_act, w_act, quad, l1, l2, positive,
                                   curvature[active])  # fmt: skip
             if not keep.all():
                 dropped = active[~keep]
@@ -310,7 +310,7 @@ def enet_coordinate_descent(
     return n_iter, gap
 
 
-def _gap_safe_keep(g, w, quad, yr, gap, l1, l2, positive, curvature):
+def _gap_safe_keep(g, w, quad, l1, l2, positive, curvature):
     """Features that the gap-safe sphere test cannot prove zero at the optimum.
 
     The dual optimum lies within ``sqrt(2 gap)`` of any feasible dual point
@@ -323,8 +323,8 @@ def _gap_safe_keep(g, w, quad, yr, gap, l1, l2, positive, curvature):
     u = g - l2 * w
     dual_norm = np.max(u) if positive else np.max(np.abs(u))
     c = 1.0 if dual_norm <= l1 else l1 / dual_norm
-    rho2 = quad + l2 * float(w @ w)
-    gap_lasso = 0.5 * (1.0 + c * c) * rho2 - c * yr + l1 * float(np.abs(w).sum())
+    gap_lasso = (0.5 * (1.0 - c) ** 2 * quad + 0.5 * (1.0 + c * c) * l2 * (w @ w)
+                 - c * (w @ g) + l1 * np.abs(w).sum())  # fmt: skip
     radius = np.sqrt(2.0 * max(gap_lasso, 0.0))
     corr = c * u if positive else c * np.abs(u)
-    return (corr + radius * np.sqrt(curvature + l2) >= l1) | (w != 0.0)
+    return corr + radius * np.sqrt(curvature + l2) >= l1

@@ -19,7 +19,7 @@ Conventions for the arrays these kernels take:
 
 from skreg._numba import jit
 
-__all__ = ["column_moments", "residual", "correlation", "residual_moments"]
+__all__ = ["column_moments", "residual", "correlation", "weighted_sq_norm"]
 
 
 @jit
@@ -92,19 +92,13 @@ def correlation(X, r, d, uniform, features, out):
 
 
 @jit
-def residual_moments(y, y_mean, r, d, uniform):
-    """``(r^T D r, yc^T D r)``: the two scalars the duality gap needs."""
-    quad = 0.0
-    yr = 0.0
-    for i in range(r.shape[0]):
-        ri = r[i]
-        if uniform:
-            quad += ri * ri
-            yr += (y[i] - y_mean) * ri
-        else:
-            quad += d[i] * ri * ri
-            yr += d[i] * (y[i] - y_mean) * ri
+def weighted_sq_norm(r, d, uniform):
+    """``r^T D r``."""
+    acc = 0.0
     if uniform:
-        quad *= d[0]
-        yr *= d[0]
-    return quad, yr
+        for i in range(r.shape[0]):
+            acc += r[i] * r[i]
+        return acc * d[0]
+    for i in range(r.shape[0]):
+        acc += d[i] * r[i] * r[i]
+    return acc

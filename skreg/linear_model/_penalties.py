@@ -61,7 +61,7 @@ def prox_enet(z, curvature, l1, l2, positive):
 
 
 @jit
-def duality_gap(g, w, quad, yr, l1, l2, positive, curvature):
+def duality_gap(g, w, quad, l1, l2, positive, curvature):
     """Primal objective and duality gap at ``w``.
 
     Parameters
@@ -69,11 +69,10 @@ def duality_gap(g, w, quad, yr, l1, l2, positive, curvature):
     g : ndarray of shape (n_features,)
         ``Xc^T D r``, the correlation of each feature with the residual.
     w : ndarray of shape (n_features,)
-        Current coefficients (restricted to the same features as ``g``).
+        Current coefficients (restricted to the same features as ``g``;
+        the coefficients of the other features must be zero).
     quad : float
-        ``r^T D r``.
-    yr : float
-        ``yc^T D r`` (``yc`` the centred target).
+        ``r^T D r``, for the residual ``r = yc - Xc w``.
     l1, l2 : float
         Penalty strengths.
     positive : bool
@@ -98,12 +97,20 @@ def duality_gap(g, w, quad, yr, l1, l2, positive, curvature):
           gap is replaced by the sum of the exact decreases of one
           coordinate-wise step, ``sum_j a_j delta_j**2 / 2`` (zero exactly
           at a stationary point).
+
+    Notes
+    -----
+    The textbook formulas contain ``yc^T D r``, which is large and cancels
+    against ``r^T D r``; we substitute ``yc^T D r = r^T D r + w^T g`` so
+    that the gap keeps its precision down to tiny tolerances.
     """
     l1_norm = 0.0
     w_norm2 = 0.0
+    wg = 0.0
     for j in range(w.shape[0]):
         l1_norm += abs(w[j])
         w_norm2 += w[j] * w[j]
+        wg += w[j] * g[j]
     primal = 0.5 * quad + l1 * l1_norm + 0.5 * l2 * w_norm2
     gap = np.inf
     if l1 > 0.0:
@@ -115,16 +122,16 @@ def duality_gap(g, w, quad, yr, l1, l2, positive, curvature):
             if u > dual_norm:
                 dual_norm = u
         c = 1.0 if dual_norm <= l1 else l1 / dual_norm
-        rho2 = quad + l2 * w_norm2
-        gap = 0.5 * (1.0 + c * c) * rho2 - c * yr + l1 * l1_norm
+        gap = (0.5 * (1.0 - c) ** 2 * quad + 0.5 * (1.0 + c * c) * l2 * w_norm2
+               - c * wg + l1 * l1_norm)  # fmt: skip
     if l2 > 0.0:
         conj = 0.0
         for j in range(w.shape[0]):
             u = g[j] - l1 if positive else abs(g[j]) - l1
             if u > 0.0:
                 conj += u * u
-        gap_fenchel = quad - yr + l1 * l1_norm + 0.5 * l2 * w_norm2
-        gap = min(gap, gap_fenchel + conj / (2.0 * l2))
+        gap_fenchel = -wg + l1 * l1_norm + 0.5 * l2 * w_norm2 + conj / (2.0 * l2)
+        gap = min(gap, gap_fenchel)
     if l1 == 0.0 and l2 == 0.0:
         gap = 0.0
         for j in range(w.shape[0]):

@@ -122,8 +122,7 @@ def fista(
             r[:] = yc - r
             _centered_rmatvec(X, X_mean, d, r, du, g)
             quad = (d * r * r).sum()
-            yr = (d * yc * r).sum()
-            _, gap = duality_gap(g, w, quad, yr, l1, l2, positive, curvature)
+            _, gap = duality_gap(g, w, quad, l1, l2, positive, curvature)
             if gap <= tol:
                 break
     return n_iter, gap

@@ -100,7 +100,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         The solver used ("auto" resolved).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string column
         names.
 
@@ -229,7 +229,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
                 f"tolerance {tol_abs:.3e}. Increase max_iter, increase tol, "
                 "or scale the features (for example with StandardScaler).",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit, past sklearn's _fit_context
             )
         self.coef_ = w
         self.intercept_ = (

@@ -1,0 +1,132 @@
+"""The solvers against each other and against the optimality conditions."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skreg import RegularizedRegressor
+from skreg.linear_model._base import prepare_problem, solve
+from skreg.linear_model._penalties import l1_l2_strengths
+
+from ._datasets import DATASETS, alpha_max, load
+
+
+def _fit(X, y, sw=None, **params):
+    params = {"tol": 1e-12, "max_iter": 500_000, **params}
+    return RegularizedRegressor(**params).fit(X, y, sample_weight=sw)
+
+
+def _kkt_residual(X, y, reg, sw=None):
+    """Largest violation of the elastic-net optimality conditions.
+
+    At the optimum, with ``g = Xc^T D r``: ``g_j - l2 w_j = l1 sign(w_j)``
+    where ``w_j != 0``, and ``|g_j| <= l1`` where ``w_j == 0`` (``g_j <= l1``
+    with ``positive``); the intercept makes ``sum(d r) = 0``.
+    """
+    d = np.ones(len(y)) if sw is None else sw
+    d = d / d.sum()
+    l1, l2 = l1_l2_strengths(reg.penalty, reg.alpha, reg.l1_ratio)
+    r = y - X @ reg.coef_ - reg.intercept_
+    g = X.T @ (d * r)
+    w = reg.coef_
+    nz = w != 0
+    viol = np.zeros_like(w)
+    viol[nz] = np.abs(g[nz] - l2 * w[nz] - l1 * np.sign(w[nz]))
+    zero_g = g[~nz] if reg.positive else np.abs(g[~nz])
+    viol[~nz] = np.maximum(zero_g - l1, 0.0)
+    return max(viol.max(), abs(d @ r))
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_l2_solvers_agree(dataset, weighted):
+    X, y = load(dataset)
+    sw = np.random.default_rng(3).uniform(0.5, 2, len(y)) if weighted else None
+    # FISTA's coefficients converge more slowly than its gap: a smaller tol
+    fits = [_fit(X, y, sw, penalty="l2", alpha=0.05, solver=s, tol=tol)
+            for s, tol in (("cholesky", 1e-4), ("cd", 1e-12), ("gd", 1e-16))]  # fmt: skip
+    for other in fits[1:]:
+        assert_allclose(other.coef_, fits[0].coef_, rtol=1e-6, atol=1e-7)
+        assert_allclose(other.intercept_, fits[0].intercept_, rtol=1e-6)
+    scale = np.abs(X).max() * np.abs(y).max()
+    assert _kkt_residual(X, y, fits[0], sw) < 1e-9 * scale
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_cd_and_gd_agree_and_satisfy_kkt(dataset, penalty, positive):
+    X, y = load(dataset)
+    alpha = 0.03 * alpha_max(X, y)
+    cd = _fit(X, y, penalty=penalty, alpha=alpha, solver="cd", positive=positive)
+    gd = _fit(X, y, penalty=penalty, alpha=alpha, solver="gd", positive=positive,
+              tol=1e-14)  # fmt: skip
+    assert_allclose(gd.coef_, cd.coef_, rtol=1e-5, atol=1e-6)
+    assert_allclose(gd.intercept_, cd.intercept_, rtol=1e-6, atol=1e-7)
+    scale = np.abs(X).max() * np.abs(y).max()
+    for reg in (cd, gd):
+        assert _kkt_residual(X, y, reg) < 1e-6 * scale
+        assert reg.dual_gap_ <= 1e-12 * np.var(y)
+
+
+@pytest.mark.parametrize("working_set", [True, False])
+@pytest.mark.parametrize("screening", [True, False])
+@pytest.mark.parametrize("anderson", [True, False])
+def test_cd_accelerations_do_not_change_the_solution(working_set, screening, anderson):
+    X, y = load("correlated_wide")
+    problem = prepare_problem(np.asfortranarray(X), y, None, True)
+    l1, l2 = l1_l2_strengths("l1", 0.02 * alpha_max(X, y), 0.5)
+    rng = np.random.default_rng(0)
+    w_plain, *_ = solve(problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6,
+                        1e-13, rng, working_set=False, screening=False,
+                        anderson=False)  # fmt: skip
+    w, n_iter, gap, tol_abs = solve(
+        problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6, 1e-13, rng,
+        working_set=working_set, screening=screening, anderson=anderson,
+    )
+    assert gap <= tol_abs
+    assert_allclose(w, w_plain, rtol=1e-6, atol=1e-9)
+
+
+def test_random_selection_converges_and_is_reproducible():
+    X, y = load("correlated_wide")
+    alpha = 0.05 * alpha_max(X, y)
+    cyclic = _fit(X, y, penalty="l1", alpha=alpha)
+    a = _fit(X, y, penalty="l1", alpha=alpha, selection="random", random_state=7)
+    b = _fit(X, y, penalty="l1", alpha=alpha, selection="random", random_state=7)
+    assert_allclose(a.coef_, cyclic.coef_, rtol=1e-6, atol=1e-9)
+    assert_allclose(a.coef_, b.coef_, rtol=0, atol=0)
+    assert a.n_iter_ == b.n_iter_
+
+
+def test_no_penalty_iterative_solvers_match_closed_form():
+    X, y = load("tall")
+    ref = _fit(X, y, penalty=None)
+    for solver in ("cd", "gd"):
+        reg = _fit(X, y, penalty=None, solver=solver, tol=1e-16)
+        assert_allclose(reg.coef_, ref.coef_, rtol=1e-6, atol=1e-7)
+
+
+def test_zero_alpha_l1_is_least_squares():
+    X, y = load("tall")
+    ref = _fit(X, y, penalty=None)
+    reg = _fit(X, y, penalty="l1", alpha=0.0, solver="cd", tol=1e-14)
+    assert_allclose(reg.coef_, ref.coef_, rtol=1e-6)
+
+
+def test_alpha_above_alpha_max_gives_zero_coefficients():
+    X, y = load("diabetes")
+    amax = alpha_max(X, y)
+    reg = RegularizedRegressor(penalty="l1", alpha=1.0001 * amax).fit(X, y)
+    assert np.all(reg.coef_ == 0)
+    assert reg.intercept_ == pytest.approx(y.mean())
+    reg = RegularizedRegressor(penalty="l1", alpha=0.99 * amax).fit(X, y)
+    assert np.count_nonzero(reg.coef_) == 1
+
+
+def test_constant_feature_gets_zero_coefficient():
+    X, y = load("tall")
+    X = np.column_stack([X, np.full(len(y), 4.0)])
+    for solver in ("cd", "gd"):
+        reg = _fit(X, y, penalty="l1", alpha=0.01, solver=solver)
+        assert reg.coef_[-1] == 0.0
