@@ -8,7 +8,7 @@ estimator's ``np.random.Generator`` and passed in.
 from skreg._numba import jit
 
 
-@jit
+@jit(error_model="numpy")
 def gather_shift_flip(X, Y, sw, idx, shifts, h, w, c, Xb, Yb, swb):
     """Gather the rows ``idx`` of ``X, Y, sw`` while shifting / flipping images.
 
@@ -44,7 +44,7 @@ def gather_shift_flip(X, Y, sw, idx, shifts, h, w, c, Xb, Yb, swb):
     return total
 
 
-@jit
+@jit(error_model="numpy")
 def add_noise(X, noise, sigma):
     """``X += sigma * noise`` in place (``noise`` is standard normal)."""
     n, k = X.shape

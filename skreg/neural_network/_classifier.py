@@ -78,7 +78,9 @@ class _BatchViews:
         self.H_ro = [readonly_view(h) for h in self.H]
         self.D = [d[:nb] for d in ws.D]
         self.U = [u[:nb] if u.shape[0] > 1 else u for u in ws.U]
+        self.U_ro = [readonly_view(u) for u in self.U]
         self.U_in = ws.U_in[:nb] if ws.U_in.shape[0] > 1 else ws.U_in
+        self.U_in_ro = readonly_view(self.U_in)
         self.noise = ws.noise[:nb]
         self.shifts = ws.shifts[:nb]
         # transposed inputs of each weight matrix, for the weight gradients
@@ -88,7 +90,7 @@ class _BatchViews:
 class _Workspace:
     """All per-batch buffers of one fit, allocated once."""
 
-    def __init__(self, layer_sizes, batch_size, dtype, dropouts, input_dropout,
+    def __init__(self, layer_sizes, batch_size, dtype, masks, input_mask,
                  input_noise, augment):
         bs = batch_size
         self.Xb = np.empty((bs, layer_sizes[0]), dtype)
@@ -96,12 +98,12 @@ class _Workspace:
         self.swb = np.empty(bs, dtype)
         self.H = [np.empty((bs, k), dtype) for k in layer_sizes[1:]]
         self.D = [np.empty((bs, k), dtype) for k in layer_sizes[1:]]
-        dummy = np.zeros((1, 1), dtype)
+        dummy = np.zeros((1, 1), np.uint16)
         self.U = [
-            np.empty((bs, k), dtype) if p > 0 else dummy
-            for k, p in zip(layer_sizes[1:-1], dropouts, strict=True)
+            np.empty((bs, k), np.uint16) if thr > 0 else dummy
+            for k, (thr, _) in zip(layer_sizes[1:-1], masks, strict=True)
         ]
-        self.U_in = np.empty(self.Xb.shape, dtype) if input_dropout > 0 else dummy
+        self.U_in = np.empty(self.Xb.shape, np.uint16) if input_mask[0] > 0 else dummy
         self.noise = np.empty(self.Xb.shape if input_noise > 0 else (0, 0), dtype)
         self.shifts = np.zeros((bs if augment else 0, 3), np.int64)
         self._views = {}
@@ -112,23 +114,25 @@ class _Workspace:
         return self._views[nb]
 
 
-def _forward(net, bv, act, dropouts, rng):
+def _forward(net, bv, act, masks, rng):
     """Forward pass of a training batch: hidden activations in ``bv.H``, output
-    logits without bias in ``bv.H[-1]``. Draws fresh dropout masks from
+    logits without bias in ``bv.H[-1]``. ``masks`` holds the ``(threshold,
+    scale)`` pair of each hidden layer. Draws fresh dropout masks from
     ``rng``; with ``rng=None`` the draws already in ``bv.U`` are used."""
     A = bv.Xb
-    for W, b, Z, U, p in zip(
-        net.coefs[:-1], net.intercepts_ro[:-1], bv.H, bv.U, dropouts, strict=False
-    ):
-        np.matmul(A, W, out=Z)
-        if p > 0 and rng is not None:
-            rng.random(dtype=Z.dtype, out=U)
-        _kernels.bias_act_dropout(Z, b, act, U, p)
+    for layer, (thr, scale) in enumerate(masks):
+        Z = bv.H[layer]
+        np.matmul(A, net.coefs[layer], out=Z)
+        if thr > 0 and rng is not None:
+            _kernels.draw_mask(rng, bv.U[layer])
+        _kernels.bias_act_dropout(
+            Z, net.intercepts_ro[layer], act, bv.U_ro[layer], thr, scale
+        )
         A = Z
     np.matmul(A, net.coefs[-1], out=bv.H[-1])
 
 
-def _backward(net, grad, bv, act, dropouts, inv_sw_sum, softmax):
+def _backward(net, grad, bv, act, masks, inv_sw_sum, softmax):
     """Gradient of ``sum_i sw_i * CE_i * inv_sw_sum`` into the ``grad`` views;
     returns ``sum_i sw_i * CE_i``."""
     n_layers = len(net.coefs)
@@ -141,10 +145,27 @@ def _backward(net, grad, bv, act, dropouts, inv_sw_sum, softmax):
         np.matmul(bv.A_T[layer], D, out=grad.coefs[layer])
         if layer > 0:
             np.matmul(D, net.coefs[layer].T, out=bv.D[layer - 1])
+            thr, scale = masks[layer - 1]
             _kernels.act_derivative(
-                bv.D[layer - 1], bv.H_ro[layer - 1], act, bv.U[layer - 1],
-                dropouts[layer - 1], grad.intercepts[layer - 1],
+                bv.D[layer - 1], bv.H_ro[layer - 1], act, bv.U_ro[layer - 1],
+                thr, scale, grad.intercepts[layer - 1],
             )
+    return loss
+
+
+def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
+    """Loss and gradient of one batch (rows of ``bv``) into ``grad``.
+
+    The gradient is that of ``inv_sw_sum * sum_i sw_i * CE_i`` plus, with
+    ``penalty = (theta_w, grad_w, alpha_eff, l1_eff)``, of the penalties
+    ``alpha_eff / 2 * ||W||^2 + l1_eff * |W|`` (weights only). Fresh dropout
+    masks are drawn from ``rng`` (``None``: the draws in ``bv.U`` are kept).
+    Returns ``sum_i sw_i * CE_i``.
+    """
+    _forward(net, bv, act, masks, rng)
+    loss = _backward(net, grad, bv, act, masks, inv_sw_sum, softmax)
+    if penalty is not None:
+        _kernels.add_penalty_grad(*penalty)
     return loss
 
 
@@ -799,29 +820,37 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         n_samples = X.shape[0]
         dtype = X.dtype
         bs = self._batch_size(n_samples)
-        ws = _Workspace(net.layer_sizes, bs, dtype, dropouts, self.input_dropout,
+        ft = dtype.type  # scalars in the dtype of the arrays: float32 stays float32
+        masks = [
+            (thr, ft(scale)) for thr, scale in map(_kernels.dropout_threshold, dropouts)
+        ]
+        thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
+        scale_in = ft(scale_in)
+        ws = _Workspace(net.layer_sizes, bs, dtype, masks, (thr_in, scale_in),
                         self.input_noise, augment)
         grad = _Net(np.empty_like(net.theta), net.layer_sizes)
         net.intercepts_ro = [readonly_view(b) for b in net.intercepts]
         X_ro, Y_ro, sw_ro = readonly_view(X), readonly_view(Y), readonly_view(sw)
         sw_sum = float(sw.sum(dtype=np.float64))
-        alpha_eff = float(self.alpha) / sw_sum
-        l1_eff = float(self.l1) / sw_sum
+        alpha_eff = ft(self.alpha / sw_sum)
+        l1_eff = ft(self.l1 / sw_sum)
         nw = net.n_weights
         theta_w, grad_w = net.theta[:nw], grad.theta[:nw]
         theta_w_ro = readonly_view(theta_w)
-        penalize = alpha_eff > 0 or l1_eff > 0
+        penalty = (
+            (grad_w, theta_w_ro, alpha_eff, l1_eff)
+            if alpha_eff > 0 or l1_eff > 0 else None
+        )
         act = _kernels.ACTIVATION_CODES[self.activation]
         softmax = self.out_activation_ == "softmax"
-        p_in = float(self.input_dropout)
-        sigma = float(self.input_noise)
+        sigma = ft(self.input_noise)
         shift = "shift" in augment
         flip = "flip" in augment
-        max_norm = float(self.max_norm) if self.max_norm is not None else 0.0
+        max_norm = ft(self.max_norm) if self.max_norm is not None else ft(0.0)
         state = self._optimizer_state
         adam = self.solver == "adam"
-        b1, b2, eps = float(self.beta_1), float(self.beta_2), float(self.epsilon)
-        momentum = float(self.momentum)
+        b1, b2, eps = ft(self.beta_1), ft(self.beta_2), ft(self.epsilon)
+        momentum = ft(self.momentum)
         nesterov = bool(self.nesterovs_momentum)
         lr_schedule = self.learning_rate
         X_val, y_val, sw_val = val
@@ -857,26 +886,24 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 if sigma > 0:
                     rng.standard_normal(dtype=dtype, out=bv.noise)
                     _augment.add_noise(bv.Xb, readonly_view(bv.noise), sigma)
-                if p_in > 0:
-                    rng.random(dtype=dtype, out=bv.U_in)
-                    _kernels.dropout_inplace(bv.Xb, readonly_view(bv.U_in), p_in)
-                _forward(net, bv, act, dropouts, rng)
-                loss_sum += _backward(net, grad, bv, act, dropouts,
-                                      1.0 / batch_sw, softmax)
-                if penalize:
-                    _kernels.add_penalty_grad(grad_w, theta_w_ro, alpha_eff, l1_eff)
+                if thr_in > 0:
+                    _kernels.draw_mask(rng, bv.U_in)
+                    _kernels.dropout_inplace(bv.Xb, bv.U_in_ro, thr_in, scale_in)
+                loss_sum += _loss_grad(net, grad, bv, act, masks, ft(1.0 / batch_sw),
+                                       softmax, penalty, rng)
                 if adam:
                     state["t"] += 1
                     t = state["t"]
-                    lr_t = state["lr"] * np.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+                    lr_t = ft(state["lr"] * np.sqrt(1.0 - self.beta_2**t)
+                              / (1.0 - self.beta_1**t))
                     _optimizers.adam_step(net.theta, grad.theta, state["m"], state["v"],
                                           lr_t, b1, b2, eps, *opt_args)
                 else:
-                    _optimizers.sgd_step(net.theta, grad.theta, state["m"], state["lr"],
+                    _optimizers.sgd_step(net.theta, grad.theta, state["m"], ft(state["lr"]),
                                          momentum, nesterov, *opt_args)
             self.n_iter_ += 1
-            penalty = _kernels.penalty_value(theta_w_ro, alpha_eff, l1_eff)
-            self.loss_ = float(loss_sum / sw_sum + penalty)
+            penalty_value = _kernels.penalty_value(theta_w_ro, alpha_eff, l1_eff)
+            self.loss_ = float(loss_sum / sw_sum + penalty_value)
             self.loss_curve_.append(self.loss_)
             if not adam and lr_schedule == "invscaling":
                 state["lr"] = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
@@ -941,21 +968,23 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         dtype = self.coefs_[0].dtype
         A = np.ascontiguousarray(X, dtype=dtype)
         act = _kernels.ACTIVATION_CODES[self.activation]
-        dropouts = self._dropouts(len(self.coefs_) - 1) if rng is not None else None
-        dummy = np.zeros((1, 1), dtype)
-        if rng is not None and self.input_dropout > 0:
+        n_hidden = len(self.coefs_) - 1
+        dropouts = self._dropouts(n_hidden) if rng is not None else [0.0] * n_hidden
+        dummy = readonly_view(np.zeros((1, 1), np.uint16))
+        thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
+        if rng is not None and thr_in > 0:
             A = A.copy()
-            _kernels.dropout_inplace(
-                A, readonly_view(rng.random(A.shape, dtype=dtype)),
-                float(self.input_dropout),
-            )
+            U = _kernels.draw_mask(rng, np.empty(A.shape, np.uint16))
+            _kernels.dropout_inplace(A, readonly_view(U), thr_in, dtype.type(scale_in))
         for layer, (W, b) in enumerate(
             zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True)
         ):
             Z = np.matmul(A, W)
-            p = dropouts[layer] if rng is not None else 0.0
-            U = rng.random(Z.shape, dtype=dtype) if p > 0 else dummy
-            _kernels.bias_act_dropout(Z, readonly_view(b), act, U, p)
+            thr, scale = _kernels.dropout_threshold(dropouts[layer])
+            U = dummy
+            if thr > 0:
+                U = readonly_view(_kernels.draw_mask(rng, np.empty(Z.shape, np.uint16)))
+            _kernels.bias_act_dropout(Z, readonly_view(b), act, U, thr, dtype.type(scale))
             A = Z
         Z = np.matmul(A, self.coefs_[-1])
         Z += self.intercepts_[-1]

@@ -29,7 +29,7 @@ IDENTITY, RELU, TANH, LOGISTIC = 0, 1, 2, 3
 ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "logistic": LOGISTIC}
 
 
-@jit
+@jit(error_model="numpy")
 def _sigmoid(z):
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -37,7 +37,7 @@ def _sigmoid(z):
     return e / (1.0 + e)
 
 
-@jit
+@jit(error_model="numpy")
 def _log_sigmoid(z):
     # log(1 / (1 + exp(-z))), stable for both signs
     if z >= 0:
@@ -45,7 +45,7 @@ def _log_sigmoid(z):
     return z - math.log1p(math.exp(z))
 
 
-@jit
+@jit(error_model="numpy")
 def _activate(z, act):
     if act == RELU:
         return z if z > 0 else 0.0
@@ -56,19 +56,45 @@ def _activate(z, act):
     return z
 
 
-@jit
-def bias_act_dropout(Z, b, act, U, p):
-    """In place ``Z <- mask * act(Z + b) / (1 - p)`` with ``mask = U >= p``.
+MASK_LEVELS = 65536  # dropout draws are uint16: p is rounded to a multiple of 2**-16
 
-    ``U`` holds uniform draws on [0, 1) of the shape of ``Z``; it is read only
-    when ``p > 0``, so any 2-d array of the same dtype can be passed then.
+
+def dropout_threshold(p):
+    """``(threshold, scale)`` of drop probability ``p`` for the kernels.
+
+    A unit is dropped when its uint16 draw is below ``threshold``, i.e. with
+    probability ``q = threshold / 65536`` (``p`` rounded to a multiple of
+    ``2**-16``); kept units are scaled by ``scale = 1 / (1 - q)`` so that the
+    expectation is unchanged. ``threshold = 0`` means no dropout.
+    """
+    threshold = min(int(round(float(p) * MASK_LEVELS)), MASK_LEVELS - 1)
+    return threshold, MASK_LEVELS / (MASK_LEVELS - threshold)
+
+
+def draw_mask(rng, U):
+    """Fill the uint16 array ``U`` with uniform draws from ``rng`` (in place).
+
+    Uses the raw 64-bit output of the generator (four draws per word), which
+    is several times faster than ``rng.random``.
+    """
+    n = U.size
+    U.reshape(-1)[:] = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n]
+    return U
+
+
+@jit(error_model="numpy")
+def bias_act_dropout(Z, b, act, U, threshold, scale):
+    """In place ``Z <- mask * act(Z + b) * scale`` with ``mask = U >= threshold``.
+
+    ``U`` (uint16) holds the dropout draws, of the shape of ``Z``; it is read
+    only when ``threshold > 0`` (see :func:`dropout_threshold`), so any 2-d
+    uint16 array can be passed then.
     """
     n, k = Z.shape
-    if p > 0.0:
-        scale = 1.0 / (1.0 - p)
+    if threshold > 0:
         for i in range(n):
             for j in range(k):
-                if U[i, j] < p:
+                if U[i, j] < threshold:
                     Z[i, j] = 0.0
                 else:
                     Z[i, j] = _activate(Z[i, j] + b[j], act) * scale
@@ -78,24 +104,25 @@ def bias_act_dropout(Z, b, act, U, p):
                 Z[i, j] = _activate(Z[i, j] + b[j], act)
 
 
-@jit
-def act_derivative(D, A, act, U, p, grad_b):
+@jit(error_model="numpy")
+def act_derivative(D, A, act, U, threshold, scale, grad_b):
     """In place ``D <- D * d(A)/dZ``; ``grad_b <- D.sum(axis=0)``.
 
-    ``A`` is the output of :func:`bias_act_dropout` for the same ``U`` and
-    ``p``: the derivative is recovered from it (``act(Z) = A * (1 - p)`` for
-    kept units), dropped units get a zero gradient.
+    ``A`` is the output of :func:`bias_act_dropout` for the same ``U``,
+    ``threshold`` and ``scale``: the derivative is recovered from it
+    (``act(Z) = A / scale`` for kept units); dropped units get a zero
+    gradient.
     """
     n, k = D.shape
-    scale = 1.0 / (1.0 - p)
+    keep = 1.0 / scale
     for j in range(k):
         grad_b[j] = 0.0
     for i in range(n):
         for j in range(k):
-            if p > 0.0 and U[i, j] < p:
+            if threshold > 0 and U[i, j] < threshold:
                 D[i, j] = 0.0
                 continue
-            a = A[i, j] / scale
+            a = A[i, j] * keep
             if act == RELU:
                 d = scale if a > 0 else 0.0
             elif act == TANH:
@@ -108,20 +135,19 @@ def act_derivative(D, A, act, U, p, grad_b):
             grad_b[j] += D[i, j]
 
 
-@jit
-def dropout_inplace(X, U, p):
-    """Inverted dropout of ``X`` in place (input dropout)."""
+@jit(error_model="numpy")
+def dropout_inplace(X, U, threshold, scale):
+    """Inverted dropout of ``X`` in place (input dropout), draws ``U``."""
     n, k = X.shape
-    scale = 1.0 / (1.0 - p)
     for i in range(n):
         for j in range(k):
-            if U[i, j] < p:
+            if U[i, j] < threshold:
                 X[i, j] = 0.0
             else:
                 X[i, j] *= scale
 
 
-@jit
+@jit(error_model="numpy")
 def output_loss_delta(Z, b, Y, sw, inv_sw_sum, softmax, D, grad_b):
     """Output layer: loss and gradient with respect to the pre-activation.
 
@@ -168,7 +194,7 @@ def output_loss_delta(Z, b, Y, sw, inv_sw_sum, softmax, D, grad_b):
     return loss
 
 
-@jit
+@jit(error_model="numpy")
 def log_proba(Z, softmax, binary, out):
     """Log-probabilities from output logits ``Z`` (bias included).
 
@@ -196,7 +222,7 @@ def log_proba(Z, softmax, binary, out):
                 out[i, j] = _log_sigmoid(Z[i, j])
 
 
-@jit
+@jit(error_model="numpy")
 def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
     """``Xb, Yb, swb = X[idx], Y[idx], sw[idx]``; returns ``swb.sum()``."""
     total = 0.0
@@ -209,7 +235,7 @@ def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
     return total
 
 
-@jit
+@jit(error_model="numpy")
 def add_penalty_grad(grad, theta, alpha, l1):
     """``grad += alpha * theta + l1 * sign(theta)`` (flat weight segment)."""
     for i in range(theta.shape[0]):
@@ -222,7 +248,7 @@ def add_penalty_grad(grad, theta, alpha, l1):
         grad[i] += g
 
 
-@jit
+@jit(error_model="numpy")
 def penalty_value(theta, alpha, l1):
     """``alpha / 2 * ||theta||^2 + l1 * |theta|_1`` in float64."""
     sq = 0.0

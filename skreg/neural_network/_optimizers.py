@@ -17,7 +17,7 @@ import numpy as np
 from skreg._numba import jit
 
 
-@jit
+@jit(error_model="numpy")
 def apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm):
     """Rescale every column of every weight matrix to norm <= ``max_norm``."""
     for layer in range(w_offsets.shape[0]):
@@ -39,20 +39,28 @@ def apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm):
                     theta[base + c] *= norms[c]
 
 
-@jit
+@jit(error_model="numpy")
 def adam_step(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon,
               w_offsets, w_rows, w_cols, max_norm):
-    """Adam: ``m, v`` moving moments; ``lr_t`` includes the bias correction."""
+    """Adam: ``m, v`` moving moments; ``lr_t`` includes the bias correction.
+
+    Pass the scalars in the dtype of ``theta`` so that float32 updates stay in
+    float32 (and vectorize).
+    """
+    c1 = 1 - beta_1
+    c2 = 1 - beta_2
     for i in range(theta.shape[0]):
         g = grad[i]
-        m[i] = beta_1 * m[i] + (1.0 - beta_1) * g
-        v[i] = beta_2 * v[i] + (1.0 - beta_2) * g * g
-        theta[i] -= lr_t * m[i] / (math.sqrt(v[i]) + epsilon)
+        mi = beta_1 * m[i] + c1 * g
+        vi = beta_2 * v[i] + c2 * g * g
+        m[i] = mi
+        v[i] = vi
+        theta[i] -= lr_t * mi / (np.sqrt(vi) + epsilon)
     if max_norm > 0.0:
         apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm)
 
 
-@jit
+@jit(error_model="numpy")
 def sgd_step(theta, grad, velocity, lr, momentum, nesterov,
              w_offsets, w_rows, w_cols, max_norm):
     """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``."""
