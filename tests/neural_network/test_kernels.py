@@ -1,0 +1,181 @@
+"""Tests of the forward / backward / loss kernels against NumPy / SciPy
+references and dropout statistics."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, log_softmax, xlogy
+
+from skreg._numba import readonly_view
+from skreg.neural_network import _kernels as K
+
+ACTS = {
+    "identity": lambda z: z,
+    "relu": lambda z: np.maximum(z, 0),
+    "tanh": np.tanh,
+    "logistic": expit,
+}
+
+
+def _mask(rng, shape, p):
+    thr, scale = K.dropout_threshold(p)
+    U = K.draw_mask(rng, np.empty(shape, np.uint16))
+    return U, thr, scale
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("p", [0.0, 0.3])
+def test_bias_act_dropout_matches_numpy(dtype, act, p):
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((7, 5)).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    U, thr, scale = _mask(rng, Z.shape, p)
+    expected = ACTS[act](Z.astype(np.float64) + b) * (U >= thr) * scale
+    out = Z.copy()
+    K.bias_act_dropout(out, readonly_view(b), K.ACTIVATION_CODES[act],
+                       readonly_view(U), thr, dtype(scale))
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("act", list(ACTS))
+@pytest.mark.parametrize("p", [0.0, 0.4])
+def test_act_derivative_matches_finite_differences(act, p):
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((6, 4))
+    Z[np.abs(Z) < 1e-3] = 0.5  # stay away from the relu kink
+    b = np.zeros(4)
+    G = rng.standard_normal((6, 4))
+    U, thr, scale = _mask(rng, Z.shape, p)
+    code = K.ACTIVATION_CODES[act]
+
+    def forward(z):
+        out = z.copy()
+        K.bias_act_dropout(out, readonly_view(b), code, readonly_view(U), thr, scale)
+        return out
+
+    A = forward(Z)
+    eps = 1e-6
+    fd = (forward(Z + eps) - forward(Z - eps)) / (2 * eps)  # elementwise map
+    D = G.copy()
+    grad_b = np.empty(4)
+    K.act_derivative(D, readonly_view(A), code, readonly_view(U), thr, scale, grad_b)
+    np.testing.assert_allclose(D, G * fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad_b, D.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
+def test_dropout_fraction_and_expectation(p):
+    """The dropped fraction is within 4 standard deviations of p, and the
+    expected value of a unit is unchanged by inverted dropout."""
+    rng = np.random.default_rng(2)
+    n, k = 400, 250
+    Z = np.full((n, k), 0.7)
+    U, thr, scale = _mask(rng, Z.shape, p)
+    K.bias_act_dropout(Z, readonly_view(np.zeros(k)), K.IDENTITY,
+                       readonly_view(U), thr, scale)
+    dropped = np.mean(Z == 0)
+    sd = np.sqrt(p * (1 - p) / Z.size)
+    assert abs(dropped - p) < 4 * sd
+    # E[mask * scale * x] = x: the mean of the outputs estimates 0.7
+    sd_mean = 0.7 * scale * np.sqrt(p * (1 - p) / Z.size)
+    assert abs(Z.mean() - 0.7) < 4 * sd_mean
+    # kept units are exactly x / (1 - p) (p is rounded to 2**-16 at most)
+    np.testing.assert_allclose(Z[Z != 0], 0.7 / (1 - p), rtol=1e-4)
+
+
+def test_pre_activation_expectation_unchanged():
+    """Inverted dropout leaves E[H_dropped @ W] equal to H @ W."""
+    rng = np.random.default_rng(3)
+    H = rng.random((1, 50))
+    W = rng.standard_normal((50, 3))
+    n_draws = 20000
+    Hrep = np.repeat(H, n_draws, axis=0)
+    U, thr, scale = _mask(rng, Hrep.shape, 0.5)
+    K.bias_act_dropout(Hrep, readonly_view(np.zeros(50)), K.IDENTITY,
+                       readonly_view(U), thr, scale)
+    Zs = Hrep @ W
+    se = Zs.std(axis=0) / np.sqrt(n_draws)
+    assert np.all(np.abs(Zs.mean(axis=0) - (H @ W)[0]) < 4 * se)
+
+
+def test_dropout_threshold():
+    assert K.dropout_threshold(0.0) == (0, 1.0)
+    thr, scale = K.dropout_threshold(0.5)
+    assert thr == 32768 and scale == 2.0
+    thr, _ = K.dropout_threshold(0.999999)
+    assert thr == 65535
+
+
+def test_draw_mask_is_uniform():
+    rng = np.random.default_rng(4)
+    U = K.draw_mask(rng, np.empty((301, 7), np.uint16))  # size not a multiple of 4
+    counts = np.bincount(U.ravel() >> 12, minlength=16)
+    expected = U.size / 16
+    chi2 = np.sum((counts - expected) ** 2 / expected)
+    assert chi2 < 45  # chi-square with 15 dof: P(> 45) ~ 1e-4
+
+
+@pytest.mark.parametrize("softmax, k", [(True, 4), (False, 1), (False, 4)])
+def test_output_loss_delta_matches_reference(softmax, k):
+    rng = np.random.default_rng(5)
+    n = 9
+    Z = rng.standard_normal((n, k)) * 3
+    b = rng.standard_normal(k)
+    if softmax:
+        Y = np.eye(k)[rng.integers(0, k, n)]
+    else:
+        Y = rng.integers(0, 2, (n, k)).astype(float)
+    sw = rng.random(n)
+    sw[2] = 0.0
+    inv = 1.0 / sw.sum()
+    D = np.empty((n, k))
+    grad_b = np.empty(k)
+    loss = K.output_loss_delta(readonly_view(Z), readonly_view(b), readonly_view(Y),
+                               readonly_view(sw), inv, softmax, D, grad_b)
+    L = Z + b
+    if softmax:
+        ce = -(Y * log_softmax(L, axis=1)).sum(axis=1)
+        P = np.exp(log_softmax(L, axis=1))
+    else:
+        P = expit(L)
+        ce = -(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1)
+    np.testing.assert_allclose(loss, np.sum(sw * ce), rtol=1e-12)
+    np.testing.assert_allclose(D, (P - Y) * sw[:, None] * inv, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(grad_b, D.sum(axis=0), rtol=1e-12)
+
+
+def test_log_proba_is_finite_where_proba_underflows():
+    Z = np.array([[0.0, 1000.0, -1000.0], [2.0, 1.0, 0.5]])
+    out = np.empty_like(Z)
+    K.log_proba(readonly_view(Z), True, False, out)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, log_softmax(Z, axis=1), rtol=1e-12)
+    z = np.array([[-800.0], [0.3], [800.0]])
+    out = np.empty((3, 2))
+    K.log_proba(readonly_view(z), False, True, out)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out[:, 1], -np.logaddexp(0, -z[:, 0]), rtol=1e-12)
+    np.testing.assert_allclose(out[:, 0], -np.logaddexp(0, z[:, 0]), rtol=1e-12)
+
+
+def test_gather_rows_and_penalty():
+    rng = np.random.default_rng(6)
+    X = rng.random((10, 3))
+    Y = rng.random((10, 2))
+    sw = rng.random(10)
+    idx = np.array([4, 0, 9], dtype=np.int64)
+    Xb, Yb, swb = np.empty((3, 3)), np.empty((3, 2)), np.empty(3)
+    total = K.gather_rows(readonly_view(X), readonly_view(Y), readonly_view(sw),
+                          readonly_view(idx), Xb, Yb, swb)
+    np.testing.assert_array_equal(Xb, X[idx])
+    np.testing.assert_array_equal(Yb, Y[idx])
+    np.testing.assert_allclose(total, sw[idx].sum())
+    theta = rng.standard_normal(20)
+    grad = rng.standard_normal(20)
+    expected = grad + 0.3 * theta + 0.2 * np.sign(theta)
+    K.add_penalty_grad(grad, readonly_view(theta), 0.3, 0.2)
+    np.testing.assert_allclose(grad, expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        K.penalty_value(readonly_view(theta), 0.3, 0.2),
+        0.15 * theta @ theta + 0.2 * np.abs(theta).sum(), rtol=1e-12)
