@@ -62,6 +62,7 @@ class _Net:
         self.intercepts = [
             theta[o : o + c] for o, (_, c) in zip(b_off, shapes, strict=True)
         ]
+        self.intercepts_ro = [readonly_view(b) for b in self.intercepts]
         self.w_offsets = w_off
         self.w_rows = np.array([r for r, _ in shapes], dtype=np.int64)
         self.w_cols = np.array([c for _, c in shapes], dtype=np.int64)
@@ -326,7 +327,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         Names of the features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run by the last ``fit`` (a warm-started fit counts
+        from 0 again, as in MLPClassifier); each ``partial_fit`` adds one.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -397,7 +399,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "dropout": ["array-like", Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
@@ -408,7 +412,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         "augment": [StrOptions(set(_AUGMENTATIONS)), tuple, list, None],
         "image_shape": [tuple, list, None],
         "solver": [StrOptions({"adam", "sgd"})],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -748,6 +754,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 [c.ravel() for c in self.coefs_] + [b.ravel() for b in self.intercepts_]
             ).astype(dtype, copy=False)
             if not incremental:
+                self.n_iter_ = 0  # as MLPClassifier: epochs of this call
                 self._optimizer_state = None
                 self._no_improvement_count = 0
                 if self.early_stopping:
@@ -758,9 +765,16 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         self.intercepts_ = net.intercepts
 
         state = self._optimizer_state
-        if state is None or state["solver"] != self.solver or state["m"].size != theta.size:
-            state = {"solver": self.solver, "t": 0, "lr": float(self.learning_rate_init),
-                     "m": np.zeros_like(theta), "v": np.zeros_like(theta)}
+        if (
+            state is None
+            or state["solver"] != self.solver
+            or state["m"].size != theta.size
+        ):
+            # "m" is Adam's first moment or SGD's velocity
+            state = {
+                "solver": self.solver, "t": 0, "lr": float(self.learning_rate_init),
+                "m": np.zeros_like(theta), "v": np.zeros_like(theta),
+            }
         self._optimizer_state = state
 
         early_stopping = self.early_stopping and not incremental
@@ -829,7 +843,6 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         ws = _Workspace(net.layer_sizes, bs, dtype, masks, (thr_in, scale_in),
                         self.input_noise, augment)
         grad = _Net(np.empty_like(net.theta), net.layer_sizes)
-        net.intercepts_ro = [readonly_view(b) for b in net.intercepts]
         X_ro, Y_ro, sw_ro = readonly_view(X), readonly_view(Y), readonly_view(sw)
         sw_sum = float(sw.sum(dtype=np.float64))
         alpha_eff = ft(self.alpha / sw_sum)
@@ -899,14 +912,17 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                     _optimizers.adam_step(net.theta, grad.theta, state["m"], state["v"],
                                           lr_t, b1, b2, eps, *opt_args)
                 else:
-                    _optimizers.sgd_step(net.theta, grad.theta, state["m"], ft(state["lr"]),
-                                         momentum, nesterov, *opt_args)
+                    _optimizers.sgd_step(net.theta, grad.theta, state["m"],
+                                         ft(state["lr"]), momentum, nesterov,
+                                         *opt_args)
             self.n_iter_ += 1
             penalty_value = _kernels.penalty_value(theta_w_ro, alpha_eff, l1_eff)
             self.loss_ = float(loss_sum / sw_sum + penalty_value)
             self.loss_curve_.append(self.loss_)
             if not adam and lr_schedule == "invscaling":
-                state["lr"] = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                state["lr"] = (
+                    float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                )
 
             stop = False
             if X_val is not None:
@@ -984,7 +1000,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             U = dummy
             if thr > 0:
                 U = readonly_view(_kernels.draw_mask(rng, np.empty(Z.shape, np.uint16)))
-            _kernels.bias_act_dropout(Z, readonly_view(b), act, U, thr, dtype.type(scale))
+            _kernels.bias_act_dropout(
+                Z, readonly_view(b), act, U, thr, dtype.type(scale)
+            )
             A = Z
         Z = np.matmul(A, self.coefs_[-1])
         Z += self.intercepts_[-1]
@@ -1082,18 +1100,17 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"n_passes must be a positive integer, got {n_passes!r}.")
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
-        total = total_sq = None
-        for _ in range(n_passes):
+        mean = m2 = None
+        for k in range(1, n_passes + 1):  # Welford's running mean and variance
             P = np.exp(self._log_proba_from_logits(self._logits(X, rng)))
             P = P.astype(np.float64)
-            if total is None:
-                total, total_sq = P, P * P
-            else:
-                total += P
-                total_sq += P * P
-        mean = total / n_passes
-        std = np.sqrt(np.maximum(total_sq / n_passes - mean * mean, 0.0))
-        return mean, std
+            if mean is None:
+                mean, m2 = P, np.zeros_like(P)
+                continue
+            delta = P - mean
+            mean += delta / k
+            m2 += delta * (P - mean)
+        return mean, np.sqrt(m2 / n_passes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

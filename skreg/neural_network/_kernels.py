@@ -26,7 +26,9 @@ import numpy as np
 from skreg._numba import jit
 
 IDENTITY, RELU, TANH, LOGISTIC = 0, 1, 2, 3
-ACTIVATION_CODES = {"identity": IDENTITY, "relu": RELU, "tanh": TANH, "logistic": LOGISTIC}
+ACTIVATION_CODES = {
+    "identity": IDENTITY, "relu": RELU, "tanh": TANH, "logistic": LOGISTIC,
+}
 
 
 @jit(error_model="numpy")
