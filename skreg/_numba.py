@@ -10,7 +10,9 @@ Conventions for kernels (see ``doc/developers.rst``):
   F-contiguous, as the kernel documents) before the call, and pass large
   inputs through :func:`readonly_view`, so that exactly one specialization
   per floating dtype is compiled whatever the caller's array flags are;
-* no ``fastmath``: NaN and inf must propagate;
+* no ``fastmath=True``: NaN and inf must propagate. Kernels dominated by
+  dot products may pass ``fastmath=REDUCTION_FLAGS`` (reassociation and
+  fused multiply-add only), which keeps NaN/inf semantics;
 * random numbers come from a NumPy ``Generator`` seeded from
   ``random_state``; the kernels receive the drawn numbers, never a seed.
 """
@@ -20,7 +22,13 @@ import warnings
 import numba
 import numpy as np
 
-__all__ = ["jit", "readonly_view"]
+__all__ = ["jit", "readonly_view", "REDUCTION_FLAGS"]
+
+# LLVM fast-math flags that let reductions (dot products) be vectorized and
+# use fused multiply-adds, and nothing more: unlike ``fastmath=True`` they
+# keep NaN and inf semantics ("nnan" and "ninf" are not set), so a NaN
+# still propagates. Only results' last bits change with the summation order.
+REDUCTION_FLAGS = {"reassoc", "contract"}
 
 
 def jit(func=None, **options):

@@ -12,7 +12,7 @@ import numpy as np
 
 from skreg._numba import readonly_view
 from skreg.linear_model._cd import enet_coordinate_descent
-from skreg.linear_model._closed_form import ridge_closed_form
+from skreg.linear_model._closed_form import centered_gram, ridge_closed_form
 from skreg.linear_model._data import column_moments
 from skreg.linear_model._penalties import duality_gap
 from skreg.linear_model._proximal import fista, lipschitz_constant
@@ -34,17 +34,21 @@ class Problem:
     X_mean: np.ndarray  # float64
     curvature: np.ndarray  # diag(Xc^T D Xc), float64
     y_scale: float  # sum_i d_i yc_i**2, the unit of the tolerance
+    gram: np.ndarray | None = None  # Xc^T D Xc, when precomputed
+    Xty: np.ndarray | None = None  # Xc^T D yc, with gram
 
     @property
     def n_features(self):
         return self.X.shape[1]
 
 
-def prepare_problem(X, y, sample_weight, fit_intercept):
+def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
     """Weighted moments of a validated ``(X, y, sample_weight)``.
 
-    ``X`` must already be float32 or float64 and F-contiguous; ``y`` is cast
-    to its dtype. Nothing the caller passed is written to.
+    ``X`` must already be float32 or float64, F-contiguous unless only the
+    closed form will use it; ``y`` is cast to its dtype. With ``gram`` the
+    centred Gram matrix is computed too (and gives the curvatures). Nothing
+    the caller passed is written to.
     """
     n = X.shape[0]
     if sample_weight is None:
@@ -58,25 +62,37 @@ def prepare_problem(X, y, sample_weight, fit_intercept):
     y = readonly_view(np.asarray(y, dtype=X.dtype))
     X_mean = np.empty(X.shape[1])
     curvature = np.empty(X.shape[1])
-    if X.flags.f_contiguous:
-        column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
-    else:  # "cholesky" takes X in any layout; the kernel wants columns
-        _column_moments_blocked(X, d, fit_intercept, X_mean, curvature)
     y_mean = float(d @ y) if fit_intercept else 0.0
+    G = Xty = None
+    if gram:
+        X_mean[:] = d @ X if fit_intercept else 0.0
+        G, Xty = centered_gram(X, d, uniform, X_mean, y, y_mean)
+        curvature[:] = np.diag(G)
+    elif X.flags.f_contiguous:
+        column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
+    else:  # the dual closed form takes X in any layout; the kernel wants columns
+        _column_moments_blocked(X, d, fit_intercept, X_mean, curvature)
     yc = y - y_mean
     y_scale = float(d @ (yc * yc))
-    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale)
+    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale, G, Xty)
 
 
 def problem_gap(problem, w, l1, l2, positive):
     """Duality gap of ``problem`` at ``w`` (one pass over ``X``)."""
     P = problem
-    # numpy rather than the kernels: X may be in any memory layout here.
-    r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
-    dr = P.d * r
-    g = P.X.T @ dr - P.X_mean * dr.sum()
-    quad = float(dr @ r)
     w64 = w.astype(np.float64)
+    if P.gram is not None and l1 == 0.0:
+        # g = Xc^T D yc - G w costs O(p^2); r^T D r enters only the primal
+        # value, not the gaps without L1, so its cancellation-prone Gram
+        # form is harmless here.
+        g = P.Xty - P.gram @ w
+        quad = P.y_scale - float(w64 @ P.Xty) - float(w64 @ g)
+    else:  # numpy rather than the kernels: X may be in any memory layout here
+        r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
+        dr = P.d * r
+        g = P.X.T @ dr - P.X_mean * dr.sum()
+        quad = float(dr @ r)
+    g = np.asarray(g, dtype=np.float64)
     return float(duality_gap(g, w64, quad, l1, l2, positive, P.curvature)[1])
 
 
@@ -130,7 +146,7 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
     P = problem
     tol_abs = tol * P.y_scale
     if solver == "cholesky":
-        w = ridge_closed_form(P.X, P.y, P.d, P.y_mean, P.X_mean, l2)
+        w = ridge_closed_form(P, l2)
         return w, 1, problem_gap(P, w, l1, l2, positive), tol_abs
     w = np.array(w0, dtype=P.X.dtype, order="C", copy=True)
     if solver == "cd":

@@ -14,7 +14,7 @@ intercept without a centred copy of ``X`` in :mod:`skreg.linear_model._data`.
 
 import numpy as np
 
-from skreg._numba import jit
+from skreg._numba import REDUCTION_FLAGS, jit
 from skreg.linear_model._data import (
     correlation,
     residual,
@@ -30,9 +30,10 @@ _ANDERSON_K = 5
 _CHECK_EVERY = 10
 # The first working set holds at least this many features.
 _WS_MIN = 10
+import os; _DEBUG = bool(os.environ.get("SKREG_DEBUG"))
 
 
-@jit
+@jit(fastmath=REDUCTION_FLAGS)
 def cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive):
     """One pass of coordinate updates over ``ws[order[k]]``, in place.
 
@@ -131,13 +132,15 @@ def _penalty_value(w, l1, l2):
 @jit
 def cd_subproblem(
     X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws,
-    l1, l2, positive, max_epochs, tol, tol_update, rng, random_order, anderson,
+    l1, l2, positive, max_epochs, tol, final_tol, tol_update, rng, random_order,
+    anderson,
 ):  # fmt: skip
     """Coordinate descent restricted to the features ``ws`` until it converges.
 
-    Converged means scikit-learn's criterion: the last epoch changed no
-    coefficient by more than ``tol_update * max|w|``, and the subproblem's
-    duality gap is at most ``tol``. ``w`` and ``r`` are updated in place;
+    Converged means that the subproblem's duality gap is at most ``tol``
+    and, when ``tol`` is the final tolerance ``final_tol``, scikit-learn's
+    criterion that the last epoch changed no coefficient by more than
+    ``tol_update * max|w|``. ``w`` and ``r`` are updated in place;
     coefficients outside ``ws`` are zero and stay so. Every
     ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated; the
     extrapolated point is kept only if it lowers the objective.
@@ -203,7 +206,9 @@ def cd_subproblem(
             for k in range(nws):
                 w_ws[k] = w[ws[k]]
             _, gap = duality_gap(g, w_ws, quad, l1, l2, positive, curv_ws)
-            if gap <= tol and small_update:
+            # The update criterion is scikit-learn's final check; subproblems
+            # solved to a looser tolerance than the final one skip it.
+            if gap <= tol and (small_update or tol > final_tol):
                 break
     return n_epochs, gap, rel_update
 
@@ -264,7 +269,6 @@ def enet_coordinate_descent(
     n_iter = 0
     gap = np.inf
     rel_update = np.inf
-    ws_size = min(_WS_MIN, len(active))
     use_ws = working_set and (l1 > 0.0)
     while True:
         correlation(X, r, d, uniform, active, g[: len(active)])
@@ -289,22 +293,26 @@ def enet_coordinate_descent(
             kkt_violation(g_act, w_act, l1, l2, positive, violation)
             violation[w_act != 0.0] = np.inf
             n_support = int(np.count_nonzero(w_act))
-            ws_size = min(len(active), max(ws_size, 2 * n_support, _WS_MIN))
+            # Twice the support: room for the features about to enter. The
+            # set grows as the support does, and always contains it.
+            ws_size = min(len(active), max(_WS_MIN, 2 * n_support))
             if ws_size < len(active):
-                ws = np.sort(active[np.argpartition(-violation, ws_size - 1)[:ws_size]])
+                top = np.argpartition(-violation, ws_size - 1)[:ws_size]
+                ws = np.sort(active[top])
             else:
                 ws = active
-            ws_size = min(2 * ws_size, len(active))
             tol_in = max(0.3 * gap, tol)
         else:
             ws = active
             tol_in = tol
         epochs, _, rel_update = cd_subproblem(
             X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws.astype(np.int64),
-            l1, l2, positive, max_iter - n_iter, tol_in, tol_update, rng,
+            l1, l2, positive, max_iter - n_iter, tol_in, tol, tol_update, rng,
             random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
+        if _DEBUG:
+            print(f"ws {len(ws)} epochs {epochs} gap {gap:.3e} tol_in {tol_in:.3e}")
         # Recompute the residual exactly: it drifts by rounding over epochs.
         residual(X, y, y_mean, X_mean, w, r)
     return n_iter, gap

@@ -17,12 +17,12 @@ Conventions for the arrays these kernels take:
 """
 
 
-from skreg._numba import jit
+from skreg._numba import REDUCTION_FLAGS, jit
 
 __all__ = ["column_moments", "residual", "correlation", "weighted_sq_norm"]
 
 
-@jit
+@jit(fastmath=REDUCTION_FLAGS)
 def column_moments(X, d, uniform, center, means, curvature):
     """Weighted column means (if ``center``) and ``diag(Xc^T D Xc)``.
 
@@ -54,7 +54,7 @@ def column_moments(X, d, uniform, center, means, curvature):
         curvature[j] = acc
 
 
-@jit
+@jit(fastmath=REDUCTION_FLAGS)
 def residual(X, y, y_mean, X_mean, w, out):
     """``out = yc - Xc @ w``, reading only the columns where ``w != 0``."""
     n = X.shape[0]
@@ -70,7 +70,7 @@ def residual(X, y, y_mean, X_mean, w, out):
                 out[i] -= X[i, j] * wj
 
 
-@jit
+@jit(fastmath=REDUCTION_FLAGS)
 def correlation(X, r, d, uniform, features, out):
     """``out[k] = Xc[:, features[k]]^T D r`` for a residual with ``sum(d r) = 0``.
 
@@ -91,7 +91,7 @@ def correlation(X, r, d, uniform, features, out):
         out[k] = acc
 
 
-@jit
+@jit(fastmath=REDUCTION_FLAGS)
 def weighted_sq_norm(r, d, uniform):
     """``r^T D r``."""
     acc = 0.0

@@ -123,9 +123,9 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
     >>> X, y = load_diabetes(return_X_y=True)
     >>> reg = RegularizedRegressor(penalty="l1", alpha=0.1).fit(X, y)
     >>> int((reg.coef_ != 0).sum())
-    5
+    7
     >>> round(reg.score(X, y), 3)
-    0.492
+    0.509
     """
 
     _parameter_constraints: dict = {
@@ -206,7 +206,8 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         )
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
-        problem = prepare_problem(X, y, sample_weight, self.fit_intercept)
+        gram = solver == "cholesky" and X.shape[0] >= X.shape[1]
+        problem = prepare_problem(X, y, sample_weight, self.fit_intercept, gram)
         l1, l2 = l1_l2_strengths(self.penalty, self.alpha, self.l1_ratio)
         n_features = X.shape[1]
         if self.warm_start and getattr(self, "coef_", None) is not None and (

@@ -1,0 +1,100 @@
+"""Shared helpers of the benchmark scripts: machine description, timing, data."""
+
+import importlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def machine_description():
+    """Markdown lines naming the CPU, core count and library versions."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = []
+    for name in ("numpy", "scipy", "sklearn", "numba", "skglm", "celer", "torch"):
+        try:
+            versions.append(f"{name} {importlib.import_module(name).__version__}")
+        except ImportError:
+            versions.append(f"{name} (not installed)")
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(
+            f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        )
+    except Exception:  # pragma: no cover - informational only
+        blas = "unknown"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores; load average at start {load:.2f}",
+        f"- Python {platform.python_version()} on {platform.system()}",
+        f"- Libraries: {', '.join(versions)}",
+        f"- BLAS: {blas}",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+    ]
+
+
+def timed(fn, repeat=5):
+    """``(first, median)`` wall times of ``fn``: one warm-up call, then ``repeat``."""
+    t0 = time.perf_counter()
+    result = fn()
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return first, statistics.median(times), result
+
+
+def ar1_design(n_samples, n_features, rho, rng, dtype=np.float64):
+    """Gaussian design with column correlation ``rho ** |i - j|`` (C order)."""
+    X = np.empty((n_samples, n_features), dtype=dtype)
+    X[:, 0] = rng.standard_normal(n_samples)
+    scale = np.sqrt(1.0 - rho**2)
+    for j in range(1, n_features):
+        X[:, j] = rho * X[:, j - 1] + scale * rng.standard_normal(n_samples)
+    return X
+
+
+def sparse_target(X, n_nonzero, rng, snr=5.0):
+    """``y = X w + noise`` with ``n_nonzero`` random non-zero coefficients."""
+    w = np.zeros(X.shape[1])
+    support = rng.choice(X.shape[1], n_nonzero, replace=False)
+    w[support] = rng.standard_normal(n_nonzero)
+    signal = X @ w
+    noise = rng.standard_normal(X.shape[0])
+    return signal + noise * np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
+
+
+def first_fit_compile_time(snippet):
+    """Seconds the first fit in a new process spends beyond a second fit.
+
+    Runs ``snippet`` (which must define ``fit()``) in two fresh processes:
+    the first fills the Numba cache, the second measures with a warm cache.
+    """
+    code = (
+        "import time\n" + snippet + "\n"
+        "t0 = time.perf_counter(); fit(); t1 = time.perf_counter()\n"
+        "fit(); t2 = time.perf_counter()\n"
+        "print((t1 - t0) - (t2 - t1))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
