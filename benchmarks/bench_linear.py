@@ -112,7 +112,7 @@ def main():
         l1_ratio = {"l1": 1.0, "l2": 0.0, "elasticnet": 0.5}[penalty]
         results = {}
         for solver, est in competitors(penalty, alpha, 0.5, len(y)).items():
-            first, median, fitted = timed(lambda est=est: est.fit(X, y))
+            first, median, fitted = timed(lambda est=est, X=X, y=y: est.fit(X, y))
             obj = objective(X, y, np.ravel(fitted.coef_), fitted.intercept_,
                             alpha, l1_ratio)  # fmt: skip
             results[solver] = (first, median, obj)

@@ -30,7 +30,6 @@ _ANDERSON_K = 5
 _CHECK_EVERY = 10
 # The first working set holds at least this many features.
 _WS_MIN = 10
-import os; _DEBUG = bool(os.environ.get("SKREG_DEBUG"))
 
 
 @jit(fastmath=REDUCTION_FLAGS)
@@ -311,8 +310,6 @@ def enet_coordinate_descent(
             random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
-        if _DEBUG:
-            print(f"ws {len(ws)} epochs {epochs} gap {gap:.3e} tol_in {tol_in:.3e}")
         # Recompute the residual exactly: it drifts by rounding over epochs.
         residual(X, y, y_mean, X_mean, w, r)
     return n_iter, gap
