@@ -9,13 +9,25 @@ cross-validation all go through these two functions.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from skreg._numba import readonly_view
-from skreg.linear_model._cd import enet_coordinate_descent
-from skreg.linear_model._closed_form import centered_gram, ridge_closed_form
+from skreg.linear_model._cd import (
+    DENSE,
+    GRAM,
+    SPARSE,
+    Design,
+    enet_coordinate_descent,
+)
+from skreg.linear_model._closed_form import (
+    _block_size,
+    centered_gram,
+    ridge_closed_form,
+)
 from skreg.linear_model._data import column_moments
 from skreg.linear_model._penalties import duality_gap
 from skreg.linear_model._proximal import fista, lipschitz_constant
+from skreg.linear_model._sparse import sparse_column_moments
 
 __all__ = ["Problem", "prepare_problem", "solve", "SOLVERS"]
 
@@ -26,7 +38,7 @@ SOLVERS = ("auto", "cd", "gd", "cholesky")
 class Problem:
     """A least-squares problem ready for the kernels (see ``_data``)."""
 
-    X: np.ndarray  # read-only view, float32 or float64
+    X: np.ndarray  # read-only view, float32 or float64; or a CSC matrix
     y: np.ndarray  # read-only, dtype of X
     d: np.ndarray  # normalized sample weights, float64
     uniform: bool
@@ -41,14 +53,26 @@ class Problem:
     def n_features(self):
         return self.X.shape[1]
 
+    @property
+    def design(self):
+        """The :class:`~skreg.linear_model._cd.Design` of the kernels."""
+        dtype = self.X.dtype
+        if self.gram is not None:
+            return Design(GRAM, dtype, gram=(readonly_view(self.gram),
+                                             readonly_view(self.Xty)))  # fmt: skip
+        if sp.issparse(self.X):
+            X = self.X
+            return Design(SPARSE, dtype, sparse=(X.data, X.indices, X.indptr))
+        return Design(DENSE, dtype, X=self.X)
+
 
 def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
     """Weighted moments of a validated ``(X, y, sample_weight)``.
 
     ``X`` must already be float32 or float64, F-contiguous unless only the
-    closed form will use it; ``y`` is cast to its dtype. With ``gram`` the
-    centred Gram matrix is computed too (and gives the curvatures). Nothing
-    the caller passed is written to.
+    closed form will use it, or a CSC matrix; ``y`` is cast to its dtype.
+    With ``gram`` the centred Gram matrix is computed too (and gives the
+    curvatures). Nothing the caller passed is written to.
     """
     n = X.shape[0]
     if sample_weight is None:
@@ -58,7 +82,7 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
         sw = np.asarray(sample_weight, dtype=np.float64)
         d = sw / sw.sum()
         uniform = bool(np.all(sw == sw[0]))
-    X = readonly_view(X)
+    X = _readonly_csc(X) if sp.issparse(X) else readonly_view(X)
     y = readonly_view(np.asarray(y, dtype=X.dtype))
     X_mean = np.empty(X.shape[1])
     curvature = np.empty(X.shape[1])
@@ -68,6 +92,9 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
         X_mean[:] = d @ X if fit_intercept else 0.0
         G, Xty = centered_gram(X, d, uniform, X_mean, y, y_mean)
         curvature[:] = np.diag(G)
+    elif sp.issparse(X):
+        sparse_column_moments(X.data, X.indices, X.indptr, X.shape[0], d, uniform,
+                              fit_intercept, X_mean, curvature)  # fmt: skip
     elif X.flags.f_contiguous:
         column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
     else:  # the dual closed form takes X in any layout; the kernel wants columns
@@ -75,6 +102,23 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
     yc = y - y_mean
     y_scale = float(d @ (yc * yc))
     return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale, G, Xty)
+
+
+def _readonly_csc(X):
+    """A CSC matrix with sorted indices whose arrays are read-only views.
+
+    Index arrays are int32 whenever they fit (scipy's default, so usually no
+    copy), so that only one index type is compiled.
+    """
+    X = X.tocsc()  # no copy when already CSC
+    if not X.has_sorted_indices:
+        X = X.sorted_indices()
+    index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    out = sp.csc_matrix(X.shape, dtype=X.dtype)
+    out.data = readonly_view(X.data)
+    out.indices = readonly_view(X.indices.astype(index_dtype, copy=False))
+    out.indptr = readonly_view(X.indptr.astype(index_dtype, copy=False))
+    return out
 
 
 def problem_gap(problem, w, l1, l2, positive):
@@ -96,10 +140,11 @@ def problem_gap(problem, w, l1, l2, positive):
     return float(duality_gap(g, w64, quad, l1, l2, positive, P.curvature)[1])
 
 
-def _column_moments_blocked(X, d, center, means, curvature, block=4096):
+def _column_moments_blocked(X, d, center, means, curvature):
     """:func:`column_moments` in numpy, over row blocks, for any layout."""
     means[:] = d @ X if center else 0.0
     curvature[:] = 0.0
+    block = _block_size(X.shape[0])
     for start in range(0, X.shape[0], block):
         rows = slice(start, start + block)
         centred = X[rows] - means.astype(X.dtype)
@@ -150,10 +195,10 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
         return w, 1, problem_gap(P, w, l1, l2, positive), tol_abs
     w = np.array(w0, dtype=P.X.dtype, order="C", copy=True)
     if solver == "cd":
-        n_iter, gap = enet_coordinate_descent(
-            P.X, P.y, P.d, P.uniform, P.y_mean, P.X_mean, P.curvature, w,
-            l1, l2, positive, max_iter, tol_abs, tol, rng, random_order,
-            **cd_options,
+        n_iter, gap, _ = enet_coordinate_descent(
+            P.design, P.y, P.d, P.uniform, P.y_mean, P.y_scale, P.X_mean,
+            P.curvature, w, l1, l2, positive, max_iter, tol_abs, tol, rng,
+            random_order, **cd_options,
         )  # fmt: skip
     elif solver == "gd":
         lipschitz = lipschitz_constant(P.X, P.X_mean, P.d)

@@ -1,75 +1,130 @@
-"""Coordinate descent for the penalized least-squares problem.
+"""Coordinate descent for the penalized least squares, on three backends.
 
-The compiled part (:func:`cd_epoch`, :func:`cd_subproblem`) runs epochs of
-coordinate updates on a *working set* of features, with Anderson
-extrapolation of the iterates. The driver :func:`enet_coordinate_descent`
-is plain Python: it computes the full duality gap, stops, discards features
-that gap-safe screening proves to be zero, and picks the next working set
-from the features that violate the optimality conditions most.
+The same solver runs on a dense ``X`` (``_data``), a sparse CSC ``X``
+(``_sparse``) or a precomputed Gram matrix (``_gram``); the backend only
+changes how a coordinate step, the correlations ``g = Xc^T D r`` and
+``r^T D r`` are computed. Its *state* is the residual for the data
+backends and ``g`` itself for the Gram backend.
+
+The compiled part (:func:`cd_subproblem`) runs epochs of coordinate updates
+on a *working set* of features, with Anderson extrapolation of the
+iterates. The driver :func:`enet_coordinate_descent` is plain Python: it
+computes the full duality gap, stops, discards the features that gap-safe
+screening proves to be zero, picks the next working set from the features
+that violate the optimality conditions most, and (``precompute="auto"``)
+switches to the Gram backend once the epochs have cost more than building
+the Gram matrix would.
 
 The objective, the proximal step and the duality gap are in
-:mod:`skreg.linear_model._penalties`; the centring trick that handles the
-intercept without a centred copy of ``X`` in :mod:`skreg.linear_model._data`.
+:mod:`skreg.linear_model._penalties`.
 """
 
 import numpy as np
 
-from skreg._numba import REDUCTION_FLAGS, jit
+from skreg._numba import jit, readonly_view
+from skreg.linear_model._closed_form import centered_gram
 from skreg.linear_model._data import (
     correlation,
+    dense_cd_epoch,
     residual,
     weighted_sq_norm,
 )
-from skreg.linear_model._penalties import duality_gap, kkt_violation, prox_enet
+from skreg.linear_model._gram import gram_cd_epoch, gram_correlation
+from skreg.linear_model._penalties import duality_gap, kkt_violation
+from skreg.linear_model._sparse import (
+    sparse_cd_epoch,
+    sparse_correlation,
+    sparse_residual,
+    sparse_sq_norm,
+)
 
-__all__ = ["enet_coordinate_descent"]
+__all__ = ["enet_coordinate_descent", "Design", "DENSE", "SPARSE", "GRAM"]
 
+DENSE, SPARSE, GRAM = 0, 1, 2
 # Anderson extrapolation combines this many successive iterates.
 _ANDERSON_K = 5
 # The subproblem's gap is checked every this many epochs.
 _CHECK_EVERY = 10
 # The first working set holds at least this many features.
 _WS_MIN = 10
+# precompute="auto" builds the Gram matrix once the epochs have read
+# n * p^2 / _GRAM_SPEEDUP entries of X: the symmetric rank-k update that
+# builds it (n p^2 / 2 multiply-adds) runs roughly this much faster per
+# entry than a coordinate-descent pass, which is bound by memory.
+_GRAM_SPEEDUP = 64.0
 
 
-@jit(fastmath=REDUCTION_FLAGS)
-def cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive):
-    """One pass of coordinate updates over ``ws[order[k]]``, in place.
+class Design:
+    """The design matrix as the kernels take it, for one backend.
 
-    Each update minimizes the objective exactly in one coefficient::
-
-        w_j <- prox((x_j - m_j)^T D r + a_j w_j, a_j) ,  a_j = ||x_j - m_j||_D^2
-
-    and updates the residual ``r -= delta * (x_j - m_j)``, which keeps the
-    intercept at its optimum for the new ``w``. Returns the largest
-    ``|delta|`` and the largest ``|w_j|`` of the pass.
+    ``arrays`` is the tuple ``(X, values, indices, indptr, G, q)``; the
+    entries a backend does not use are empty arrays of the right type, so
+    that one compiled kernel serves every backend of a dtype.
     """
-    n = X.shape[0]
-    dw_max = 0.0
-    w_max = 0.0
-    for k in range(order.shape[0]):
-        j = ws[order[k]]
-        a = curvature[j]
-        if a == 0.0:
-            continue
-        acc = 0.0
-        if uniform:
-            for i in range(n):
-                acc += X[i, j] * r[i]
-            acc *= d[0]
+
+    def __init__(self, kind, dtype, X=None, sparse=None, gram=None):
+        empty1 = readonly_view(np.empty(0, dtype=dtype))
+        X = readonly_view(np.empty((0, 0), dtype=dtype, order="F")) if X is None else X
+        if sparse is None:
+            idx = readonly_view(np.empty(0, dtype=np.int32))
+            values, indices, indptr = empty1, idx, idx
         else:
-            for i in range(n):
-                acc += X[i, j] * (d[i] * r[i])
-        old = w[j]
-        w[j] = prox_enet(acc + a * old, a, l1, l2, positive)
-        delta = w[j] - old  # as stored, so r stays consistent with w
-        if delta != 0.0:
-            m = X_mean[j]
-            for i in range(n):
-                r[i] -= delta * (X[i, j] - m)
-        dw_max = max(dw_max, abs(delta))
-        w_max = max(w_max, abs(w[j]))
-    return dw_max, w_max
+            values, indices, indptr = sparse
+        if gram is None:
+            G, q = readonly_view(np.empty((0, 0), dtype=dtype)), empty1
+        else:
+            G, q = gram
+        self.kind = kind
+        self.arrays = (X, values, indices, indptr, G, q)
+
+
+@jit
+def _epoch(kind, design, d, uniform, X_mean, curvature, w, state, offset, ws,
+           order, l1, l2, positive):  # fmt: skip
+    X, values, indices, indptr, G, _ = design
+    if kind == DENSE:
+        return dense_cd_epoch(X, d, uniform, X_mean, curvature, w, state, ws,
+                              order, l1, l2, positive)  # fmt: skip
+    if kind == SPARSE:
+        return sparse_cd_epoch(values, indices, indptr, d, uniform, X_mean,
+                               curvature, w, state, offset, ws, order, l1, l2,
+                               positive)  # fmt: skip
+    return gram_cd_epoch(G, curvature, w, state, ws, order, l1, l2, positive)
+
+
+@jit
+def _refresh(kind, design, y, y_mean, X_mean, w, state, offset):
+    """Recompute the state exactly from ``w`` (rounding drifts over epochs)."""
+    X, values, indices, indptr, G, q = design
+    if kind == DENSE:
+        residual(X, y, y_mean, X_mean, w, state)
+        offset[0] = 0.0
+    elif kind == SPARSE:
+        sparse_residual(values, indices, indptr, y, y_mean, X_mean, w, state, offset)
+    else:
+        gram_correlation(G, q, w, state)
+
+
+@jit
+def _correlation_and_quad(kind, design, d, uniform, y_scale, w, state, offset,
+                          features, out):  # fmt: skip
+    """``out[k] = g[features[k]]``; returns ``r^T D r``."""
+    X, values, indices, indptr, G, q = design
+    if kind == DENSE:
+        correlation(X, state, d, uniform, features, out)
+        return weighted_sq_norm(state, d, uniform)
+    if kind == SPARSE:
+        sparse_correlation(values, indices, indptr, state, offset, d, uniform,
+                           features, out)  # fmt: skip
+        return sparse_sq_norm(state, offset, d, uniform)
+    for k in range(features.shape[0]):
+        out[k] = state[features[k]]
+    # r^T D r = yc^T D yc - w^T q - w^T g, over the support only
+    quad = y_scale
+    for j in range(w.shape[0]):
+        if w[j] != 0.0:
+            quad -= w[j] * (q[j] + state[j])
+    return max(quad, 0.0)
 
 
 @jit
@@ -130,16 +185,16 @@ def _penalty_value(w, l1, l2):
 
 @jit
 def cd_subproblem(
-    X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws,
-    l1, l2, positive, max_epochs, tol, final_tol, tol_update, rng, random_order,
-    anderson,
+    kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
+    offset, ws, l1, l2, positive, max_epochs, tol, final_tol, tol_update, rng,
+    random_order, anderson,
 ):  # fmt: skip
     """Coordinate descent restricted to the features ``ws`` until it converges.
 
     Converged means that the subproblem's duality gap is at most ``tol``
     and, when ``tol`` is the final tolerance ``final_tol``, scikit-learn's
     criterion that the last epoch changed no coefficient by more than
-    ``tol_update * max|w|``. ``w`` and ``r`` are updated in place;
+    ``tol_update * max|w|``. ``w`` and the state are updated in place;
     coefficients outside ``ws`` are zero and stay so. Every
     ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated; the
     extrapolated point is kept only if it lowers the objective.
@@ -154,7 +209,8 @@ def cd_subproblem(
     c = np.empty(K)
     w_ws = np.empty(nws, dtype=w.dtype)
     w_acc = np.zeros_like(w)
-    r_acc = np.empty_like(r)
+    state_acc = np.empty_like(state)
+    offset_acc = np.zeros(1)
     g = np.empty(nws)
     order = np.arange(nws)
     curv_ws = np.empty(nws)
@@ -167,9 +223,8 @@ def cd_subproblem(
         if random_order:
             for k in range(nws):
                 order[k] = rng.integers(0, nws)
-        dw_max, w_max = cd_epoch(
-            X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2, positive
-        )
+        dw_max, w_max = _epoch(kind, design, d, uniform, X_mean, curvature, w,
+                               state, offset, ws, order, l1, l2, positive)  # fmt: skip
         rel_update = dw_max / w_max if w_max > 0.0 else 0.0
         n_epochs = epoch + 1
         if anderson:
@@ -189,19 +244,25 @@ def cd_subproblem(
                         if positive and v < 0.0:
                             v = 0.0
                         w_acc[ws[k]] = v
-                    residual(X, y, y_mean, X_mean, w_acc, r_acc)
-                    q_acc = weighted_sq_norm(r_acc, d, uniform)
-                    q_cur = weighted_sq_norm(r, d, uniform)
+                    _refresh(kind, design, y, y_mean, X_mean, w_acc, state_acc,
+                             offset_acc)  # fmt: skip
+                    q_acc = _correlation_and_quad(kind, design, d, uniform, y_scale,
+                                                  w_acc, state_acc, offset_acc,
+                                                  ws[:0], g)  # fmt: skip
+                    q_cur = _correlation_and_quad(kind, design, d, uniform,
+                                                  y_scale, w, state, offset,
+                                                  ws[:0], g)  # fmt: skip
                     if 0.5 * q_acc + _penalty_value(w_acc, l1, l2) < (
                         0.5 * q_cur + _penalty_value(w, l1, l2)
                     ):
                         for k in range(nws):
                             w[ws[k]] = w_acc[ws[k]]
-                        r[:] = r_acc
+                        state[:] = state_acc
+                        offset[0] = offset_acc[0]
         small_update = rel_update <= tol_update
         if small_update or n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
-            correlation(X, r, d, uniform, ws, g)
-            quad = weighted_sq_norm(r, d, uniform)
+            quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
+                                         offset, ws, g)  # fmt: skip
             for k in range(nws):
                 w_ws[k] = w[ws[k]]
             _, gap = duality_gap(g, w_ws, quad, l1, l2, positive, curv_ws)
@@ -213,21 +274,23 @@ def cd_subproblem(
 
 
 def enet_coordinate_descent(
-    X, y, d, uniform, y_mean, X_mean, curvature, w, l1, l2, positive,
-    max_iter, tol, tol_update, rng, random_order=False, working_set=True,
-    screening=True, anderson=True,
+    design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, l1, l2,
+    positive, max_iter, tol, tol_update, rng, random_order=False,
+    working_set=True, screening=True, anderson=True, precompute="auto",
 ):  # fmt: skip
     """Minimize the penalized least squares of ``_penalties`` by coordinate descent.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), F-contiguous
+    design : Design
+        ``X`` (dense F-contiguous or sparse CSC) or its Gram matrix.
     y : ndarray of shape (n_samples,)
     d : ndarray of shape (n_samples,)
         Normalized sample weights.
     uniform : bool
         All weights equal (``d[0]``).
-    y_mean : float
+    y_mean, y_scale : float
+        Weighted mean of ``y`` and ``yc^T D yc``.
     X_mean, curvature : ndarray of shape (n_features,)
         See :func:`skreg.linear_model._data.column_moments`.
     w : ndarray of shape (n_features,)
@@ -248,6 +311,10 @@ def enet_coordinate_descent(
         Draw coordinates uniformly at random ("random" selection).
     working_set, screening, anderson : bool
         Switch the accelerations off (for testing and benchmarks).
+    precompute : "auto" or bool
+        With a dense design and ``n_samples > n_features``: True switches to
+        the Gram backend at once, "auto" when the epochs have cost more than
+        the Gram matrix would, False never.
 
     Returns
     -------
@@ -255,25 +322,37 @@ def enet_coordinate_descent(
         Epochs run.
     gap : float
         Duality gap at the returned ``w``.
+    design : Design
+        The design used at the end (the Gram backend if it was switched to,
+        so that a path can reuse it).
     """
-    n, p = X.shape
-    r = np.empty(n, dtype=X.dtype)
-    residual(X, y, y_mean, X_mean, w, r)
+    p = w.shape[0]
+    n = y.shape[0]
+    dtype = w.dtype
+    kind = design.kind
+    can_gram = kind == DENSE and n > p and precompute is not False
+    if can_gram and precompute is True:
+        design = _gram_design(design, d, uniform, X_mean, y, y_mean)
+        kind = GRAM
+    state = np.empty(p if kind == GRAM else n, dtype=dtype)
+    offset = np.zeros(1)
+    _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
     active = np.flatnonzero(curvature > 0)  # constant columns never move
     w[curvature == 0] = 0.0
     if active.size == 0:  # no column varies: w = 0 is the solution
-        return 0, 0.0
+        return 0, 0.0, design
     g = np.empty(p)
     score = np.empty(p)
     n_iter = 0
     gap = np.inf
     rel_update = np.inf
+    work = 0.0  # matrix entries touched by the epochs so far
     use_ws = working_set and (l1 > 0.0)
     while True:
-        correlation(X, r, d, uniform, active, g[: len(active)])
         g_act = g[: len(active)]
+        quad = _correlation_and_quad(kind, design.arrays, d, uniform, y_scale, w,
+                                     state, offset, active, g_act)  # fmt: skip
         w_act = w[active]
-        quad = weighted_sq_norm(r, d, uniform)
         _, gap = duality_gap(g_act, w_act, quad, l1, l2, positive, curvature[active])
         if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
             break
@@ -284,7 +363,7 @@ def enet_coordinate_descent(
                 dropped = active[~keep]
                 if np.any(w[dropped] != 0.0):
                     w[dropped] = 0.0
-                    residual(X, y, y_mean, X_mean, w, r)
+                    _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
                 active = active[keep]
                 g_act, w_act = g_act[keep], w_act[keep]
         if use_ws:
@@ -304,15 +383,28 @@ def enet_coordinate_descent(
         else:
             ws = active
             tol_in = tol
+        if can_gram and kind == DENSE and work > p * p / _GRAM_SPEEDUP * n:
+            design = _gram_design(design, d, uniform, X_mean, y, y_mean)
+            kind = GRAM
+            state = np.empty(p, dtype=dtype)
+            _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
         epochs, _, rel_update = cd_subproblem(
-            X, y, d, uniform, y_mean, X_mean, curvature, w, r, ws.astype(np.int64),
-            l1, l2, positive, max_iter - n_iter, tol_in, tol, tol_update, rng,
-            random_order, anderson,
+            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+            w, state, offset, ws.astype(np.int64), l1, l2, positive,
+            max_iter - n_iter, tol_in, tol, tol_update, rng, random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
-        # Recompute the residual exactly: it drifts by rounding over epochs.
-        residual(X, y, y_mean, X_mean, w, r)
-    return n_iter, gap
+        work += epochs * len(ws) * (p if kind == GRAM else n)
+        _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
+    return n_iter, gap, design
+
+
+def _gram_design(design, d, uniform, X_mean, y, y_mean):
+    """The Gram backend for a dense design."""
+    X = design.arrays[0]
+    G, q = centered_gram(X, d, uniform, X_mean, y, y_mean)
+    G = readonly_view(np.ascontiguousarray(G))
+    return Design(GRAM, X.dtype, gram=(G, readonly_view(q)))
 
 
 def _gap_safe_keep(g, w, quad, l1, l2, positive, curvature):

@@ -19,10 +19,14 @@ from scipy import linalg
 
 __all__ = ["ridge_closed_form", "centered_gram"]
 
-# Rows (or columns) centred at a time: a buffer of this many times the other
-# dimension, small enough to stay in cache-friendly sizes, large enough for
-# BLAS to run at full speed.
+# Rows (or columns) centred at a time: at most this many, and at most a
+# sixteenth of the matrix, so that the buffer stays small beside X while
+# BLAS still runs at full speed on it.
 _BLOCK = 2048
+
+
+def _block_size(length):
+    return max(64, min(_BLOCK, length // 16))
 
 
 def centered_gram(X, d, uniform, X_mean, y, y_mean):
@@ -58,8 +62,9 @@ def _blocked_gram(X, m, sqrt_d, y, y_mean):
     n, p = X.shape
     gram = np.zeros((p, p), dtype=X.dtype)
     rhs = np.zeros(p, dtype=X.dtype)
-    for start in range(0, n, _BLOCK):
-        rows = slice(start, min(start + _BLOCK, n))
+    step = _block_size(n)
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
         block = X[rows] - m
         block *= sqrt_d[rows, None]
         gram += block.T @ block
@@ -71,8 +76,9 @@ def _centered_kernel(X, X_mean, sqrt_d):
     """``D^1/2 Xc Xc^T D^1/2`` accumulated over column blocks."""
     n, p = X.shape
     kernel = np.zeros((n, n), dtype=X.dtype)
-    for start in range(0, p, _BLOCK):
-        cols = slice(start, min(start + _BLOCK, p))
+    step = _block_size(p)
+    for start in range(0, p, step):
+        cols = slice(start, min(start + step, p))
         block = X[:, cols] - X_mean[cols].astype(X.dtype)
         block *= sqrt_d[:, None]
         kernel += block @ block.T
