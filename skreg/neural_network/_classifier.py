@@ -254,9 +254,15 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         Maximum number of epochs.
 
     tol : float, default=1e-4
-        Tolerance of the stopping rule: training stops when the training loss
-        (or, with ``early_stopping``, the validation score) has not improved by
-        at least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        Tolerance of the stopping rule. As in MLPClassifier, training stops
+        when the training loss (or, with ``early_stopping``, the validation
+        score) has not improved by at least ``tol`` for ``n_iter_no_change``
+        consecutive epochs. When training is stochastic (dropout, input
+        noise or augmentation) the loss of a single epoch is noisy and its
+        minimum is biased low, so the training-loss rule compares instead the
+        mean loss of the last ``n_iter_no_change`` epochs with that of the
+        ``n_iter_no_change`` epochs before: training stops when it has not
+        decreased by ``tol``.
 
     n_iter_no_change : int, default=10
         See ``tol``.
@@ -867,6 +873,11 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         nesterov = bool(self.nesterovs_momentum)
         lr_schedule = self.learning_rate
         X_val, y_val, sw_val = val
+        stochastic = (
+            any(thr > 0 for thr, _ in masks) or thr_in > 0 or sigma > 0 or bool(augment)
+        )
+        if not incremental or not hasattr(self, "_window_start"):
+            self._window_start = len(self.loss_curve_)
         opt_args = (net.w_offsets, net.w_rows, net.w_cols, max_norm)
         best_theta = None
 
@@ -935,6 +946,16 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 if score > self.best_validation_score_:
                     self.best_validation_score_ = float(score)
                     best_theta = net.theta.copy()
+            elif stochastic:
+                # the loss of one epoch is noisy (its own masks / noise): compare
+                # the means of the last two windows of n_iter_no_change epochs
+                k = self.n_iter_no_change
+                curve = self.loss_curve_[self._window_start :]
+                plateau = len(curve) >= 2 * k and (
+                    np.mean(curve[-k:]) > np.mean(curve[-2 * k : -k]) - self.tol
+                )
+                self._no_improvement_count = k + 1 if plateau else 0
+                self.best_loss_ = min(self.best_loss_, self.loss_)
             else:
                 if self.loss_ > self.best_loss_ - self.tol:
                     self._no_improvement_count += 1
@@ -950,11 +971,14 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                       f"time = {time.perf_counter() - t0:.3f}s")
             if self._no_improvement_count > self.n_iter_no_change:
                 what = "Validation score" if X_val is not None else "Training loss"
+                if stochastic and X_val is None:
+                    what = "Mean training loss"
                 msg = (f"{what} did not improve more than tol={self.tol} for "
                        f"{self.n_iter_no_change} consecutive epochs.")
                 if not adam and lr_schedule == "adaptive" and state["lr"] > 1e-6:
                     state["lr"] /= 5.0
                     self._no_improvement_count = 0
+                    self._window_start = len(self.loss_curve_)
                     if self.verbose:
                         print(f"{msg} Setting learning rate to {state['lr']:f}")
                 else:

@@ -352,6 +352,24 @@ def test_stops_on_training_loss(data3):
     assert clf.validation_scores_ is None and clf.best_validation_score_ is None
 
 
+def test_stochastic_training_stops_on_windowed_mean_loss(data3):
+    """With dropout the epoch loss is noisy: the rule compares the means of
+    the last two windows of n_iter_no_change epochs (needs 2 k epochs)."""
+    X, y = data3
+    clf = DropoutMLPClassifier(hidden_layer_sizes=(10,), dropout=0.3, tol=1.0,
+                               n_iter_no_change=3, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 6
+    curve = clf.loss_curve_
+    assert np.mean(curve[-3:]) > np.mean(curve[:3]) - 1.0
+    # with a small tol it goes on while the window mean decreases
+    clf = _fit_quiet(DropoutMLPClassifier(hidden_layer_sizes=(10,), dropout=0.3,
+                                          tol=1e-4, n_iter_no_change=3,
+                                          max_iter=40, random_state=0), X, y)
+    curve = clf.loss_curve_
+    for e in range(6, clf.n_iter_):
+        assert np.mean(curve[e - 3 : e]) <= np.mean(curve[e - 6 : e - 3]) - 1e-4
+
+
 def test_max_norm_holds_after_every_epoch(data3):
     X, y = data3
     clf = DropoutMLPClassifier(hidden_layer_sizes=(12, 6), max_norm=0.5,
