@@ -151,9 +151,14 @@ def _column_moments_blocked(X, d, center, means, curvature):
         curvature += d[rows] @ (centred * centred)
 
 
-def resolve_solver(solver, penalty, positive):
-    """The solver "auto" stands for, or a ValueError for an impossible pair."""
+def resolve_solver(solver, penalty, positive, sparse=False):
+    """The solver "auto" stands for, or an error for an impossible pair."""
     if solver == "cholesky":
+        if sparse:
+            raise TypeError(
+                "solver='cholesky' does not accept sparse X; use solver='cd' "
+                "or 'gd', which solve sparse problems without densifying."
+            )
         if penalty not in (None, "l2"):
             raise ValueError(
                 f"solver='cholesky' solves only penalty=None or penalty='l2', "
@@ -166,7 +171,8 @@ def resolve_solver(solver, penalty, positive):
             )
         return solver
     if solver == "auto":
-        return "cholesky" if penalty in (None, "l2") and not positive else "cd"
+        closed_form = penalty in (None, "l2") and not positive and not sparse
+        return "cholesky" if closed_form else "cd"
     return solver
 
 
@@ -201,10 +207,12 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
             random_order, **cd_options,
         )  # fmt: skip
     elif solver == "gd":
-        lipschitz = lipschitz_constant(P.X, P.X_mean, P.d)
+        design = P.design
+        lipschitz = lipschitz_constant(design.kind, design.arrays, P.X.shape[0],
+                                       P.X_mean, P.d)  # fmt: skip
         n_iter, gap = fista(
-            P.X, P.y, P.d, P.y_mean, P.X_mean, P.curvature, w, l1, l2,
-            positive, lipschitz, max_iter, tol_abs,
+            design.kind, design.arrays, P.y, P.d, P.y_mean, P.X_mean, P.curvature,
+            w, l1, l2, positive, lipschitz, max_iter, tol_abs,
         )  # fmt: skip
     else:  # pragma: no cover - guarded by parameter validation
         raise ValueError(f"Unknown solver {solver!r}.")

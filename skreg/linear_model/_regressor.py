@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -54,12 +55,12 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
     solver : {"auto", "cd", "gd", "cholesky"}, default="auto"
         - "cd": coordinate descent (cyclic or random, see ``selection``) on
           working sets of features, with gap-safe screening and Anderson
-          extrapolation; any penalty.
+          extrapolation; any penalty; dense or sparse ``X``.
         - "gd": accelerated proximal gradient (FISTA with restarts); any
-          penalty.
+          penalty; dense or sparse ``X``.
         - "cholesky": closed form through the normal equations (primal when
           ``n_samples >= n_features``, dual otherwise); only
-          ``penalty=None`` or ``"l2"`` and ``positive=False``.
+          ``penalty=None`` or ``"l2"``, ``positive=False`` and dense ``X``.
         - "auto": "cholesky" where it applies, "cd" otherwise.
     max_iter : int, default=1000
         Maximum number of epochs ("cd", passes over the working set) or
@@ -83,6 +84,10 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         ``random_state``.
     random_state : int, RandomState instance or None, default=None
         Seeds the coordinate draws when ``selection="random"``.
+    precompute : "auto" or bool, default="auto"
+        Run "cd" on the Gram matrix ``X^T X`` (dense ``X`` with more samples
+        than features): True from the start, "auto" as soon as the passes
+        over ``X`` have cost more than computing it would, False never.
 
     Attributes
     ----------
@@ -140,6 +145,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         "positive": ["boolean"],
         "selection": [StrOptions({"cyclic", "random"})],
         "random_state": ["random_state"],
+        "precompute": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -155,6 +161,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         positive=False,
         selection="cyclic",
         random_state=None,
+        precompute="auto",
     ):
         self.penalty = penalty
         self.alpha = alpha
@@ -167,6 +174,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         self.positive = positive
         self.selection = selection
         self.random_state = random_state
+        self.precompute = precompute
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -174,8 +182,9 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data. Sparse matrices are not supported yet.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse matrices (converted to CSC) are solved
+            without densifying by "cd" and "gd".
         y : array-like of shape (n_samples,)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -186,12 +195,13 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         self : RegularizedRegressor
             The fitted estimator.
         """
-        solver = resolve_solver(self.solver, self.penalty, self.positive)
+        solver = resolve_solver(self.solver, self.penalty, self.positive,
+                                sp.issparse(X))  # fmt: skip
         X, y = validate_data(
             self,
             X,
             y,
-            accept_sparse=False,
+            accept_sparse="csc",
             dtype=[np.float64, np.float32],
             order=None if solver == "cholesky" else "F",
             y_numeric=True,
@@ -218,9 +228,10 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             w0 = np.zeros(n_features)
         seed = check_random_state(self.random_state).randint(2**31)
         rng = np.random.default_rng(seed)
+        options = {"precompute": self.precompute} if solver == "cd" else {}
         w, n_iter, gap, tol_abs = solve(
             problem, l1, l2, solver, self.positive, w0, self.max_iter, self.tol,
-            rng, random_order=self.selection == "random",
+            rng, random_order=self.selection == "random", **options,
         )  # fmt: skip
         if solver != "cholesky" and gap > tol_abs:
             warnings.warn(
@@ -246,7 +257,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -256,7 +267,11 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse=False, dtype=[np.float64, np.float32], reset=False
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[np.float64, np.float32],
+            reset=False,
         )
         return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
             self.intercept_
@@ -264,5 +279,5 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
