@@ -158,10 +158,11 @@ def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
     """Loss and gradient of one batch (rows of ``bv``) into ``grad``.
 
     The gradient is that of ``inv_sw_sum * sum_i sw_i * CE_i`` plus, with
-    ``penalty = (theta_w, grad_w, alpha_eff, l1_eff)``, of the penalties
+    ``penalty = (grad_w, theta_w, alpha_eff, l1_eff)``, of the penalties
     ``alpha_eff / 2 * ||W||^2 + l1_eff * |W|`` (weights only). Fresh dropout
     masks are drawn from ``rng`` (``None``: the draws in ``bv.U`` are kept).
-    Returns ``sum_i sw_i * CE_i``.
+    Returns ``sum_i sw_i * CE_i``. Training passes ``penalty=None`` and lets
+    the optimizer kernel add the penalty gradient in its own pass.
     """
     _forward(net, bv, act, masks, rng)
     loss = _backward(net, grad, bv, act, masks, inv_sw_sum, softmax)
@@ -854,12 +855,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         alpha_eff = ft(self.alpha / sw_sum)
         l1_eff = ft(self.l1 / sw_sum)
         nw = net.n_weights
-        theta_w, grad_w = net.theta[:nw], grad.theta[:nw]
-        theta_w_ro = readonly_view(theta_w)
-        penalty = (
-            (grad_w, theta_w_ro, alpha_eff, l1_eff)
-            if alpha_eff > 0 or l1_eff > 0 else None
-        )
+        theta_w_ro = readonly_view(net.theta[:nw])
         act = _kernels.ACTIVATION_CODES[self.activation]
         softmax = self.out_activation_ == "softmax"
         sigma = ft(self.input_noise)
@@ -879,6 +875,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         if not incremental or not hasattr(self, "_window_start"):
             self._window_start = len(self.loss_curve_)
         opt_args = (net.w_offsets, net.w_rows, net.w_cols, max_norm)
+        penalty = (nw, alpha_eff, l1_eff)
         best_theta = None
 
         for _ in range(n_epochs):
@@ -913,17 +910,19 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 if thr_in > 0:
                     _kernels.draw_mask(rng, bv.U_in)
                     _kernels.dropout_inplace(bv.Xb, bv.U_in_ro, thr_in, scale_in)
+                # the penalty gradient is added by the optimizer kernel (one
+                # pass over the parameters instead of two)
                 loss_sum += _loss_grad(net, grad, bv, act, masks, ft(1.0 / batch_sw),
-                                       softmax, penalty, rng)
+                                       softmax, None, rng)
                 if adam:
                     state["t"] += 1
                     t = state["t"]
                     lr_t = ft(state["lr"] * np.sqrt(1.0 - self.beta_2**t)
                               / (1.0 - self.beta_1**t))
                     _optimizers.adam_step(net.theta, grad.theta, state["m"], state["v"],
-                                          lr_t, b1, b2, eps, *opt_args)
+                                          *penalty, lr_t, b1, b2, eps, *opt_args)
                 else:
-                    _optimizers.sgd_step(net.theta, grad.theta, state["m"],
+                    _optimizers.sgd_step(net.theta, grad.theta, state["m"], *penalty,
                                          ft(state["lr"]), momentum, nesterov,
                                          *opt_args)
             self.n_iter_ += 1

@@ -2,7 +2,8 @@
 
 All parameters of the network live in one flat, C-contiguous vector
 ``theta``: the weight matrices first (each C-ordered, ``(n_in, n_out)``),
-then the biases. One call updates every parameter and, when ``max_norm > 0``,
+then the biases. One call adds the penalty gradient of the weights, updates
+every parameter and, when ``max_norm > 0``,
 then rescales each unit's incoming weight vector (a column of a weight
 matrix) to norm at most ``max_norm``. ``w_offsets``, ``w_rows`` and
 ``w_cols`` (int64) locate the weight matrices in ``theta``.
@@ -40,37 +41,60 @@ def apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm):
 
 
 @jit(error_model="numpy")
-def adam_step(theta, grad, m, v, lr_t, beta_1, beta_2, epsilon,
-              w_offsets, w_rows, w_cols, max_norm):
-    """Adam: ``m, v`` moving moments; ``lr_t`` includes the bias correction.
-
-    Pass the scalars in the dtype of ``theta`` so that float32 updates stay in
-    float32 (and vectorize).
-    """
+def _adam_range(theta, grad, m, v, lo, hi, alpha, l1, lr_t, beta_1, beta_2, epsilon):
     c1 = 1 - beta_1
     c2 = 1 - beta_2
-    for i in range(theta.shape[0]):
-        g = grad[i]
+    for i in range(lo, hi):
+        t = theta[i]
+        g = grad[i] + alpha * t + l1 * np.sign(t)
         mi = beta_1 * m[i] + c1 * g
         vi = beta_2 * v[i] + c2 * g * g
         m[i] = mi
         v[i] = vi
-        theta[i] -= lr_t * mi / (np.sqrt(vi) + epsilon)
+        theta[i] = t - lr_t * mi / (np.sqrt(vi) + epsilon)
+
+
+@jit(error_model="numpy")
+def adam_step(theta, grad, m, v, n_weights, alpha, l1, lr_t, beta_1, beta_2,
+              epsilon, w_offsets, w_rows, w_cols, max_norm):
+    """Adam: ``m, v`` moving moments; ``lr_t`` includes the bias correction.
+
+    The gradient of the penalties ``alpha / 2 * ||w||^2 + l1 * |w|_1`` on the
+    first ``n_weights`` entries (the weights) is added to ``grad`` on the fly
+    (``grad`` itself is not modified). Pass the scalars in the dtype of
+    ``theta`` so that float32 updates stay in float32 (and vectorize).
+    """
+    zero = alpha * 0
+    _adam_range(theta, grad, m, v, 0, n_weights, alpha, l1, lr_t, beta_1, beta_2,
+                epsilon)
+    _adam_range(theta, grad, m, v, n_weights, theta.shape[0], zero, zero, lr_t,
+                beta_1, beta_2, epsilon)
     if max_norm > 0.0:
         apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm)
 
 
 @jit(error_model="numpy")
-def sgd_step(theta, grad, velocity, lr, momentum, nesterov,
-             w_offsets, w_rows, w_cols, max_norm):
-    """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``."""
-    for i in range(theta.shape[0]):
-        g = grad[i]
+def _sgd_range(theta, grad, velocity, lo, hi, alpha, l1, lr, momentum, nesterov):
+    for i in range(lo, hi):
+        t = theta[i]
+        g = grad[i] + alpha * t + l1 * np.sign(t)
         vel = momentum * velocity[i] - lr * g
         velocity[i] = vel
         if nesterov:
-            theta[i] += momentum * vel - lr * g
+            theta[i] = t + momentum * vel - lr * g
         else:
-            theta[i] += vel
+            theta[i] = t + vel
+
+
+@jit(error_model="numpy")
+def sgd_step(theta, grad, velocity, n_weights, alpha, l1, lr, momentum, nesterov,
+             w_offsets, w_rows, w_cols, max_norm):
+    """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``; the
+    penalty gradient is added as in :func:`adam_step`."""
+    zero = alpha * 0
+    _sgd_range(theta, grad, velocity, 0, n_weights, alpha, l1, lr, momentum,
+               nesterov)
+    _sgd_range(theta, grad, velocity, n_weights, theta.shape[0], zero, zero, lr,
+               momentum, nesterov)
     if max_norm > 0.0:
         apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm)
