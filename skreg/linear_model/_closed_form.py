@@ -123,3 +123,45 @@ def ridge_closed_form(problem, l2):
         v = (sqrt_d * dual).astype(dtype)
         w = P.X.T @ v - P.X_mean.astype(dtype) * v.sum()
     return np.asarray(w, dtype=dtype)
+
+
+def ridge_spectrum(problem):
+    """Eigen-decomposition serving every L2 strength at once.
+
+    Returns ``(eigvals, basis, proj_y, dual)``. Primal (``n >= p``):
+    ``Xc^T D Xc = V diag(eigvals) V^T`` with ``basis = V`` and
+    ``proj_y = V^T Xc^T D yc``. Dual (``p > n``):
+    ``D^1/2 Xc Xc^T D^1/2 = U diag(eigvals) U^T`` with ``basis = U`` and
+    ``proj_y = U^T D^1/2 yc``. Then for any ``l2``::
+
+        primal: w = V (proj_y / (eigvals + l2))
+        dual:   w = Xc^T D^1/2 U (proj_y / (eigvals + l2))
+    """
+    P = problem
+    dtype = P.X.dtype
+    if P.gram is not None or P.X.shape[0] >= P.X.shape[1]:
+        if P.gram is not None:
+            gram, rhs = P.gram, P.Xty
+        else:
+            gram, rhs = centered_gram(P.X, P.d, P.uniform, P.X_mean, P.y, P.y_mean)
+        eigvals, basis = linalg.eigh(gram)
+        return np.maximum(eigvals, 0.0), basis, basis.T @ rhs, False
+    sqrt_d = np.sqrt(P.d).astype(dtype)
+    kernel = _centered_kernel(P.X, P.X_mean, sqrt_d)
+    eigvals, basis = linalg.eigh(kernel)
+    return np.maximum(eigvals, 0.0), basis, basis.T @ (sqrt_d * (P.y - P.y_mean)), True
+
+
+def ridge_path(problem, l2s):
+    """Ridge coefficients for every ``l2`` in ``l2s``: shape (n_features, n)."""
+    P = problem
+    eigvals, basis, proj_y, dual = ridge_spectrum(P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = proj_y[:, None] / (eigvals[:, None] + np.asarray(l2s)[None, :])
+    # l2 = 0 on a singular direction: the minimum-norm solution ignores it
+    scaled[~np.isfinite(scaled)] = 0.0
+    coefs = basis @ scaled
+    if dual:
+        v = np.sqrt(P.d)[:, None] * coefs
+        coefs = P.X.T @ v - P.X_mean[:, None] * v.sum(axis=0)
+    return np.asarray(coefs, dtype=P.X.dtype)

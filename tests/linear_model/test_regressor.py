@@ -101,6 +101,8 @@ def _bad_fit_inputs():
         "weight_sum_zero": (
             {}, X, y, np.zeros(n), ValueError, "(sample_weight|[Ss]ample weights)",
         ),
+        "sparse_X_cholesky": ({"solver": "cholesky"}, sp.csr_matrix(X), y, None,
+                              TypeError, "cholesky.*sparse"),
     }  # fmt: skip
 
 
@@ -330,11 +332,13 @@ def test_auto_solver_resolution(penalty, positive, expected):
     assert reg.solver == "auto"
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
+# cholesky solves only None and "l2": the other pairs are errors, tested above
+SOLVER_PENALTY = [(s, p) for s in SOLVERS for p in (None, "l2", "l1", "elasticnet")
+                  if s != "cholesky" or p in (None, "l2")]  # fmt: skip
+
+
+@pytest.mark.parametrize("solver,penalty", SOLVER_PENALTY)
 def test_n_iter_and_dual_gap(solver, penalty):
-    if solver == "cholesky" and penalty not in (None, "l2"):
-        pytest.skip("cholesky solves only None and l2")
     X, y = _problem()
     reg = RegularizedRegressor(penalty=penalty, alpha=0.1, solver=solver).fit(X, y)
     assert isinstance(reg.n_iter_, int) and reg.n_iter_ >= 1
@@ -379,11 +383,10 @@ def test_integer_weights_equal_repeated_rows(penalty):
     assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@pytest.mark.parametrize("penalty", ["l1", "l2", "elasticnet"])
+@pytest.mark.parametrize(
+    "solver,penalty", [(s, p) for s, p in SOLVER_PENALTY if p is not None]
+)
 def test_unit_and_scaled_weights_change_nothing(solver, penalty):
-    if solver == "cholesky" and penalty != "l2":
-        pytest.skip("cholesky solves only l2")
     X, y, sw = _weighted_problem()
     sw = sw + 0.5
     params = dict(penalty=penalty, alpha=0.05, solver=solver, tol=1e-12,
@@ -467,3 +470,10 @@ def test_l2_is_ridge_with_alpha_times_weight_sum():
     ref = Ridge(alpha=a * sw.sum(), solver="cholesky").fit(X, y, sample_weight=sw)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-8)
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
+
+
+def test_docstring_example():
+    X, y = load_diabetes(return_X_y=True)
+    reg = RegularizedRegressor(penalty="l1", alpha=0.1).fit(X, y)
+    assert int((reg.coef_ != 0).sum()) == 7
+    assert round(reg.score(X, y), 3) == 0.509

@@ -1,0 +1,208 @@
+"""regularization_path: solutions for a grid of penalty strengths."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_sample_weight, check_X_y
+
+from skreg.linear_model._base import prepare_problem, solve
+from skreg.linear_model._closed_form import ridge_path
+from skreg.linear_model._penalties import l1_l2_strengths
+
+__all__ = ["regularization_path", "alpha_grid"]
+
+
+def alpha_max(problem, penalty, l1_ratio):
+    """Smallest ``alpha`` at which every coefficient is zero (L1 and elastic net).
+
+    ``max_j |Xc_j^T D yc| / l1_ratio``. For "l2", which never zeroes the
+    coefficients, the top of the grid is ten times the largest eigenvalue of
+    ``Xc^T D Xc``, where the solution has shrunk to a tenth or less.
+    """
+    P = problem
+    if penalty == "l2":
+        from skreg.linear_model._closed_form import ridge_spectrum
+
+        eigvals = ridge_spectrum(P)[0]
+        return 10.0 * float(eigvals.max(initial=0.0))
+    if P.gram is not None:  # the very numbers the Gram solver compares with
+        corr = P.Xty
+    else:
+        yc = np.asarray(P.y, dtype=np.float64) - P.y_mean
+        dy = P.d * yc
+        corr = P.X.T @ dy - P.X_mean * dy.sum()
+    ratio = 1.0 if penalty == "l1" else l1_ratio
+    return float(np.max(np.abs(corr), initial=0.0)) / ratio
+
+
+def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
+    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    top = alpha_max(problem, penalty, l1_ratio)
+    if top <= np.finfo(float).tiny:  # y is constant: any alpha gives w = 0
+        return np.full(n_alphas, np.finfo(float).resolution)
+    return np.geomspace(top, top * eps, num=n_alphas)
+
+
+def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
+                    max_iter=1000, tol=1e-4, precompute="auto", rng=None):  # fmt: skip
+    """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
+
+    Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
+    shape (n_features, n_alphas).
+    """
+    P = problem
+    p = P.n_features
+    alphas = np.asarray(alphas, dtype=np.float64)
+    coefs = np.empty((p, len(alphas)), dtype=P.X.dtype)
+    gaps = np.zeros(len(alphas))
+    n_iters = np.zeros(len(alphas), dtype=int)
+    if penalty == "l2" and not positive:
+        coefs[:] = ridge_path(P, alphas)
+        n_iters[:] = 1
+    else:
+        rng = np.random.default_rng(0) if rng is None else rng
+        w = np.zeros(p, dtype=P.X.dtype)
+        for k, alpha in enumerate(alphas):
+            l1, l2 = l1_l2_strengths(penalty, alpha, l1_ratio)
+            w, n_iters[k], gaps[k], _ = solve(P, l1, l2, "cd", positive, w,
+                                              max_iter, tol, rng,
+                                              precompute=precompute)  # fmt: skip
+            coefs[:, k] = w
+    intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
+    return coefs, intercepts, gaps, n_iters
+
+
+def use_gram(X, precompute):
+    """Whether a path on ``X`` should precompute the Gram matrix."""
+    if sp.issparse(X) or precompute is False:
+        return False
+    n, p = X.shape
+    return bool(precompute is True or n > p)
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "sample_weight": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "positive": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "precompute": ["boolean", StrOptions({"auto"})],
+    },
+    prefer_skip_nested_validation=True,
+)
+def regularization_path(
+    X,
+    y,
+    *,
+    penalty="l1",
+    l1_ratio=0.5,
+    alphas=100,
+    eps=1e-3,
+    sample_weight=None,
+    fit_intercept=True,
+    positive=False,
+    max_iter=1000,
+    tol=1e-4,
+    precompute="auto",
+):
+    """Solutions of :class:`RegularizedRegressor` along a grid of alphas.
+
+    Each alpha starts from the solution of the previous, larger one (warm
+    start), and gap-safe screening runs at each of them from that point, so
+    features known to be zero are dropped before any pass. With more
+    samples than features the Gram matrix is computed once and serves the
+    whole path. For ``penalty="l2"`` one eigendecomposition of the
+    (centred, weighted) Gram or kernel matrix gives every alpha in closed
+    form.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Target values.
+    penalty : {"l1", "l2", "elasticnet"}, default="l1"
+        The penalty, with the objective of :class:`RegularizedRegressor`.
+    l1_ratio : float, default=0.5
+        L1 share of the "elasticnet" penalty.
+    alphas : int or array-like, default=100
+        The penalty strengths, or how many to put on a log-spaced grid from
+        ``alpha_max`` (the smallest alpha giving all-zero coefficients; for
+        "l2", ten times the largest eigenvalue of the centred Gram matrix
+        divided by ``n_samples``) down to ``eps * alpha_max``. Solved from
+        the largest to the smallest.
+    eps : float, default=1e-3
+        Length of the grid, ``alpha_min / alpha_max``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights ``s`` of the objective.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    max_iter : int, default=1000
+        Maximum epochs of coordinate descent per alpha.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per alpha, as in
+        :class:`RegularizedRegressor`.
+    precompute : "auto" or bool, default="auto"
+        Use the Gram matrix: "auto" when ``n_samples > n_features`` and ``X``
+        is dense.
+
+    Returns
+    -------
+    path : Bunch
+        With attributes ``alphas`` (n_alphas,), in decreasing order;
+        ``coefs`` (n_features, n_alphas); ``intercepts`` (n_alphas,);
+        ``dual_gaps`` (n_alphas,), on the objective's scale; ``n_iters``
+        (n_alphas,), epochs per alpha (1 for the closed form).
+
+    See Also
+    --------
+    RegularizedRegressorCV : Chooses alpha along this path by cross-validation.
+    sklearn.linear_model.enet_path : The same path, for "l1" and "elasticnet".
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skreg import regularization_path
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> path = regularization_path(X, y, penalty="l1", alphas=5)
+    >>> path.coefs.shape
+    (10, 5)
+    >>> [int((path.coefs[:, k] != 0).sum()) for k in range(5)]
+    [0, 4, 7, 9, 10]
+    """
+    X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32],
+                     order="F", y_numeric=True)  # fmt: skip
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                             ensure_non_negative=True)  # fmt: skip
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+    problem = prepare_problem(X, y, sample_weight, fit_intercept,
+                              gram=use_gram(X, precompute))  # fmt: skip
+    if isinstance(alphas, Integral):
+        alphas = alpha_grid(problem, penalty, l1_ratio, alphas, eps)
+    else:
+        alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise ValueError(
+                "alphas must be a non-empty array of finite non-negative "
+                f"values, got {alphas!r}."
+            )
+    coefs, intercepts, gaps, n_iters = path_on_problem(
+        problem, penalty, l1_ratio, alphas, positive, max_iter, tol, precompute,
+        np.random.default_rng(check_random_state(0).randint(2**31)),
+    )
+    return Bunch(alphas=alphas, coefs=coefs, intercepts=intercepts,
+                 dual_gaps=gaps, n_iters=n_iters)  # fmt: skip
