@@ -39,7 +39,7 @@ def alpha_max(problem, penalty, l1_ratio):
 
 
 def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
-    """``n_alphas`` values from ``alpha_max`` down to ``eps * alpha_max``, log-spaced."""
+    """``n_alphas`` log-spaced values from ``alpha_max`` to ``eps * alpha_max``."""
     top = alpha_max(problem, penalty, l1_ratio)
     if top <= np.finfo(float).tiny:  # y is constant: any alpha gives w = 0
         return np.full(n_alphas, np.finfo(float).resolution)

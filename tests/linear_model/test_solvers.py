@@ -43,8 +43,9 @@ def test_l2_solvers_agree(dataset, weighted):
     X, y = load(dataset)
     sw = np.random.default_rng(3).uniform(0.5, 2, len(y)) if weighted else None
     # FISTA's coefficients converge more slowly than its gap: a smaller tol
-    fits = [_fit(X, y, sw, penalty="l2", alpha=0.05, solver=s, tol=tol)
-            for s, tol in (("cholesky", 1e-4), ("cd", 1e-12), ("gd", 1e-16))]  # fmt: skip
+    tols = {"cholesky": 1e-4, "cd": 1e-12, "gd": 1e-16}
+    fits = [_fit(X, y, sw, penalty="l2", alpha=0.05, solver=s, tol=t)
+            for s, t in tols.items()]  # fmt: skip
     for other in fits[1:]:
         assert_allclose(other.coef_, fits[0].coef_, rtol=1e-6, atol=1e-7)
         assert_allclose(other.intercept_, fits[0].intercept_, rtol=1e-6)
