@@ -767,6 +767,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 if self.early_stopping:
                     self.validation_scores_ = self.validation_scores_ or []
                     self.best_validation_score_ = -np.inf
+            if not self.early_stopping and self.best_loss_ is None:
+                # continued without early stopping after a fit with it
+                self.best_loss_ = np.inf
         net = _Net(theta, layer_sizes)
         self.coefs_ = net.coefs
         self.intercepts_ = net.intercepts

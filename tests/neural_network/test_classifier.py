@@ -341,6 +341,19 @@ def test_early_stopping_restores_best_weights():
     assert not np.array_equal(a.loss_curve_, b.loss_curve_)
 
 
+def test_continue_without_early_stopping(data3):
+    X, y = data3
+    clf = _fit_quiet(DropoutMLPClassifier(hidden_layer_sizes=(8,), max_iter=3,
+                                          early_stopping=True, n_iter_no_change=50,
+                                          random_state=0), X, y)
+    assert clf.best_loss_ is None and len(clf.validation_scores_) == 3
+    clf.set_params(early_stopping=False, warm_start=True)
+    _fit_quiet(clf, X, y)
+    assert clf.best_loss_ == min(clf.loss_curve_[3:])
+    clf.partial_fit(X, y)
+    assert len(clf.loss_curve_) == 7
+
+
 def test_stops_on_training_loss(data3):
     X, y = data3
     clf = DropoutMLPClassifier(hidden_layer_sizes=(10,), dropout=0.0, tol=1.0,
