@@ -46,6 +46,7 @@ class Problem:
     X_mean: np.ndarray  # float64
     curvature: np.ndarray  # diag(Xc^T D Xc), float64
     y_scale: float  # sum_i d_i yc_i**2, the unit of the tolerance
+    fit_intercept: bool
     gram: np.ndarray | None = None  # Xc^T D Xc, when precomputed
     Xty: np.ndarray | None = None  # Xc^T D yc, with gram
 
@@ -101,7 +102,8 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
         _column_moments_blocked(X, d, fit_intercept, X_mean, curvature)
     yc = y - y_mean
     y_scale = float(d @ (yc * yc))
-    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale, G, Xty)
+    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale,
+                   fit_intercept, G, Xty)  # fmt: skip
 
 
 def _readonly_csc(X):

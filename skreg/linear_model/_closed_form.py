@@ -15,6 +15,7 @@ returns.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import linalg
 
 __all__ = ["ridge_closed_form", "centered_gram"]
@@ -40,7 +41,11 @@ def centered_gram(X, d, uniform, X_mean, y, y_mean):
     """
     dtype = X.dtype
     m = X_mean.astype(dtype)
-    if uniform:
+    if sp.issparse(X):
+        dX = X.multiply(d.astype(dtype)[:, None]).tocsc()
+        gram = np.asarray((X.T @ dX).toarray(), dtype=dtype)
+        rhs = np.asarray(dX.T @ y, dtype=dtype)
+    elif uniform:
         gram = (X.T @ X) * dtype.type(d[0])  # BLAS syrk: X.T @ X is symmetric
         rhs = X.T @ (y * dtype.type(d[0]))
     else:
@@ -60,12 +65,13 @@ def centered_gram(X, d, uniform, X_mean, y, y_mean):
 def _blocked_gram(X, m, sqrt_d, y, y_mean):
     """``((X - m)^T D (X - m), (X - m)^T D (y - y_mean))`` over row blocks."""
     n, p = X.shape
+    X = X.tocsr() if sp.issparse(X) else X
     gram = np.zeros((p, p), dtype=X.dtype)
     rhs = np.zeros(p, dtype=X.dtype)
     step = _block_size(n)
     for start in range(0, n, step):
         rows = slice(start, min(start + step, n))
-        block = X[rows] - m
+        block = _dense(X[rows]) - m
         block *= sqrt_d[rows, None]
         gram += block.T @ block
         rhs += block.T @ (sqrt_d[rows] * (y[rows] - y_mean))
@@ -79,10 +85,14 @@ def _centered_kernel(X, X_mean, sqrt_d):
     step = _block_size(p)
     for start in range(0, p, step):
         cols = slice(start, min(start + step, p))
-        block = X[:, cols] - X_mean[cols].astype(X.dtype)
+        block = _dense(X[:, cols]) - X_mean[cols].astype(X.dtype)
         block *= sqrt_d[:, None]
         kernel += block @ block.T
     return kernel
+
+
+def _dense(block):
+    return block.toarray() if sp.issparse(block) else block
 
 
 def _solve_psd(A, b, ridge):
@@ -165,3 +175,54 @@ def ridge_path(problem, l2s):
         v = np.sqrt(P.d)[:, None] * coefs
         coefs = P.X.T @ v - P.X_mean[:, None] * v.sum(axis=0)
     return np.asarray(coefs, dtype=P.X.dtype)
+
+
+def ridge_loo_errors(problem, l2s):
+    """Leave-one-out squared errors of ridge for every ``l2``, in closed form.
+
+    For a linear smoother the leave-one-out residual is ``r_i / (1 - h_ii)``
+    with ``h_ii`` the leverage of sample ``i`` (the intercept contributes
+    ``d_i``). One eigendecomposition serves every ``l2``; the residuals and
+    leverages of all ``l2`` are computed together, block of rows by block of
+    rows, with matrix products.
+
+    Returns
+    -------
+    errors : ndarray of shape (n_alphas, n_samples)
+        ``n * d_i * e_i**2``: squared leave-one-out errors, times the
+        relative weight of the sample (1 without weights), so that their
+        mean is the weighted leave-one-out mean squared error.
+    """
+    P = problem
+    n = P.X.shape[0]
+    l2s = np.asarray(l2s, dtype=np.float64)
+    eigvals, basis, proj_y, dual = ridge_spectrum(P)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = 1.0 / (eigvals[:, None] + l2s[None, :])  # (k, n_alphas)
+    shrink[~np.isfinite(shrink)] = 0.0
+    d = P.d
+    errors = np.empty((len(l2s), n))
+    step = _block_size(n) if not dual else n
+    X = P.X.tocsr() if sp.issparse(P.X) else P.X  # row blocks
+    for start in range(0, n, step):
+        rows = slice(start, min(start + step, n))
+        if dual:
+            # D^1/2 Xc Xc^T D^1/2 = U L U^T: leverage sum_k U_ik^2 L_k/(L_k+l2),
+            # scaled residual sum_k U_ik proj_k l2/(L_k+l2)
+            U = basis[rows]
+            lev = (U * U) @ (eigvals[:, None] * shrink)
+            scaled_res = U @ (proj_y[:, None] * l2s[None, :] * shrink)
+            sq = scaled_res**2  # = d_i r_i^2
+        else:
+            # Xc V: the centred rows in the eigenbasis
+            proj = np.asarray(X[rows] @ basis, dtype=np.float64) - P.X_mean @ basis
+            lev = d[rows, None] * ((proj * proj) @ shrink)
+            fitted = proj @ (proj_y[:, None] * shrink)
+            res = (np.asarray(P.y[rows], dtype=np.float64) - P.y_mean)[:, None] - fitted
+            sq = d[rows, None] * res**2
+        if P.fit_intercept:
+            lev = lev + d[rows, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loo = sq / (1.0 - lev) ** 2
+        errors[:, rows] = (n * loo).T
+    return errors

@@ -1,0 +1,403 @@
+"""RegularizedRegressorCV: alpha, l1_ratio and penalty chosen by cross-validation."""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from skreg.linear_model._base import prepare_problem
+from skreg.linear_model._closed_form import ridge_loo_errors
+from skreg.linear_model._path import alpha_grid, path_on_problem, use_gram
+from skreg.linear_model._regressor import RegularizedRegressor
+
+__all__ = ["RegularizedRegressorCV"]
+
+_PENALTIES = ("l1", "l2", "elasticnet")
+
+
+class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
+    """:class:`RegularizedRegressor` with the penalty chosen by cross-validation.
+
+    For every candidate penalty (``penalty`` and, for "elasticnet", each
+    ``l1_ratio``) the whole :func:`regularization_path` is computed on each
+    training fold, warm-started from one alpha to the next, and scored on the
+    held-out fold. The candidate and alpha with the best mean score are then
+    refitted on all the data. Folds run in parallel with ``n_jobs`` (threads:
+    the compiled kernels release the GIL; a ``joblib.parallel_backend``
+    context, e.g. dask, is honoured).
+
+    With ``cv=None`` and only "l2" candidates, leave-one-out errors for every
+    alpha come in closed form from one eigendecomposition, as in
+    :class:`~sklearn.linear_model.RidgeCV`.
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet"} or list of them, default="elasticnet"
+        Candidate penalties; a list lets the cross-validation choose among
+        them (the shared alpha scale makes them comparable).
+    l1_ratio : float or sequence of float, default=(0.1, 0.5, 0.9, 1.0)
+        Candidate L1 shares of "elasticnet", each in ``[0, 1]``.
+    alphas : int or array-like, default=100
+        Number of alphas on each candidate's log-spaced grid (from its
+        ``alpha_max`` down to ``eps * alpha_max``, computed on all the data),
+        or the alphas themselves, all ``> 0``.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the grids.
+    cv : int, cross-validation generator, iterable or None, default=5
+        As in scikit-learn: an int is the number of folds of a
+        :class:`~sklearn.model_selection.KFold`. None: leave-one-out in
+        closed form when every candidate is "l2", 5-fold otherwise.
+    scoring : str, callable or None, default=None
+        Score to maximize on the held-out folds; None minimizes the (weighted)
+        mean squared error.
+    n_jobs : int or None, default=None
+        Folds computed in parallel (threads). None means 1 unless in a
+        :func:`joblib.parallel_backend` context.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per alpha.
+    tol : float, default=1e-4
+        Relative duality-gap tolerance per alpha (see
+        :class:`RegularizedRegressor`).
+    precompute : "auto" or bool, default="auto"
+        Use the Gram matrix of each training fold ("auto": when it has more
+        samples than features and is dense).
+    verbose : int, default=0
+        Print one line per fold (and for the refit) when positive.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen penalty strength.
+    l1_ratio_ : float
+        The chosen L1 share (1.0 for "l1", 0.0 for "l2").
+    penalty_ : str
+        The chosen penalty.
+    alphas_ : ndarray of shape (n_alphas,) or (n_candidates, n_alphas)
+        The grid of each candidate (one row per candidate when there are
+        several), in decreasing order.
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or \
+            (n_candidates, n_alphas, n_folds)
+        Held-out mean squared error of each alpha on each fold; with
+        leave-one-out, each sample is a fold and the entries are its
+        squared leave-one-out errors.
+    score_path_ : ndarray, same shape as ``mse_path_``
+        Held-out ``scoring`` values, only when ``scoring`` is given.
+    cv_results_ : dict of ndarray
+        One entry per (candidate, alpha) pair, ready for a DataFrame or a
+        plot: "penalty", "l1_ratio", "alpha", "mean_test_mse",
+        "std_test_mse", "split{k}_test_mse" (and the same with "score" when
+        ``scoring`` is given), "rank_test".
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the refitted model.
+    intercept_ : float
+        Its intercept.
+    n_iter_ : int
+        Epochs of the refit (1 for the closed form).
+    dual_gap_ : float
+        Duality gap of the refit.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when ``X`` had string column
+        names.
+
+    See Also
+    --------
+    RegularizedRegressor : The estimator refitted with the chosen parameters.
+    regularization_path : The path computed on each fold.
+    sklearn.linear_model.LassoCV : The same search for "l1".
+    sklearn.linear_model.ElasticNetCV : The same search for "elasticnet".
+    sklearn.linear_model.RidgeCV : Leave-one-out search for "l2".
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skreg import RegularizedRegressorCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = RegularizedRegressorCV(penalty="l1", alphas=30).fit(X, y)
+    >>> reg.penalty_, reg.mse_path_.shape
+    ('l1', (30, 5))
+    >>> bool(reg.alpha_ < reg.alphas_[0])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions(set(_PENALTIES)), list, tuple],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set()), callable, str, None],
+        "n_jobs": [Integral, None],
+        "fit_intercept": ["boolean"],
+        "positive": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "precompute": ["boolean", StrOptions({"auto"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        penalty="elasticnet",
+        l1_ratio=(0.1, 0.5, 0.9, 1.0),
+        alphas=100,
+        eps=1e-3,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        fit_intercept=True,
+        positive=False,
+        max_iter=1000,
+        tol=1e-4,
+        precompute="auto",
+        verbose=0,
+    ):
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.scoring = scoring
+        self.n_jobs = n_jobs
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        self.max_iter = max_iter
+        self.tol = tol
+        self.precompute = precompute
+        self.verbose = verbose
+
+    def _candidates(self):
+        """The (penalty, l1_ratio) pairs to compare."""
+        penalties = [self.penalty] if isinstance(self.penalty, str) else self.penalty
+        if len(penalties) == 0:
+            raise ValueError("penalty must name at least one penalty.")
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if ratios.size == 0 or not np.all((ratios >= 0) & (ratios <= 1)):
+            raise ValueError(
+                f"l1_ratio must be one or more values in [0, 1], got {self.l1_ratio!r}."
+            )
+        out = []
+        for penalty in penalties:
+            if penalty not in _PENALTIES:
+                raise ValueError(
+                    f"penalty entries must be in {_PENALTIES}, got {penalty!r}."
+                )
+            if penalty == "elasticnet":
+                out += [("elasticnet", float(r)) for r in ratios]
+            else:
+                out.append((penalty, 1.0 if penalty == "l1" else 0.0))
+        return out
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Choose the penalty by cross-validation, then refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, used in the fits and in the held-out errors.
+        **params : dict
+            Passed to the ``split`` method of the cross-validation generator
+            (for example ``groups``).
+
+        Returns
+        -------
+        self : RegularizedRegressorCV
+            The fitted estimator.
+        """
+        candidates = self._candidates()
+        X, y = validate_data(self, X, y, accept_sparse="csc",
+                             dtype=[np.float64, np.float32], order="F",
+                             y_numeric=True, multi_output=False)  # fmt: skip
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must have a positive sum.")
+        n_samples = X.shape[0]
+        full = prepare_problem(X, y, sample_weight, self.fit_intercept,
+                               gram=use_gram(X, self.precompute))  # fmt: skip
+        grids = self._alpha_grids(full, candidates)
+        loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
+        if loo:
+            if n_samples < 2:
+                raise ValueError(
+                    "cv=None (leave-one-out) needs at least 2 samples, got "
+                    f"n_samples={n_samples}."
+                )
+            if self.positive:
+                raise ValueError(
+                    "cv=None (leave-one-out in closed form) cannot enforce "
+                    "positive=True; pass cv=5 or another splitter."
+                )
+            mse = np.stack([ridge_loo_errors(full, grid) for grid in grids])
+            scores = None
+        else:
+            cv = check_cv(5 if self.cv is None else self.cv)
+            n_splits = cv.get_n_splits(X, y, **params)
+            if isinstance(n_splits, Integral) and n_splits > n_samples:
+                raise ValueError(
+                    f"cv={self.cv!r} asks for {n_splits} folds but X has only "
+                    f"{n_samples} samples."
+                )
+            folds = list(cv.split(X, y, **params))
+            scorer = None if self.scoring is None else check_scoring(
+                self, scoring=self.scoring
+            )
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._fold)(X, y, sample_weight, train, test, candidates,
+                                    grids, scorer, k, len(folds))  # fmt: skip
+                for k, (train, test) in enumerate(folds)
+            )
+            mse = np.stack([r[0] for r in results], axis=-1)
+            scores = None if scorer is None else np.stack(
+                [r[1] for r in results], axis=-1
+            )
+        # mse: (n_candidates, n_alphas, n_folds)
+        mean = (-scores if scores is not None else mse).mean(axis=-1)
+        best = np.unravel_index(np.nanargmin(mean), mean.shape)
+        self.penalty_, self.l1_ratio_ = candidates[best[0]]
+        self.alpha_ = float(grids[best[0]][best[1]])
+        single = len(candidates) == 1
+        self.alphas_ = grids[0] if single else grids
+        self.mse_path_ = mse[0] if single else mse
+        if scores is not None:
+            self.score_path_ = scores[0] if single else scores
+        self.cv_results_ = _summary(candidates, grids, mse, scores)
+        t0 = time.perf_counter()
+        refit = RegularizedRegressor(
+            penalty=self.penalty_, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
+            fit_intercept=self.fit_intercept, positive=self.positive,
+            max_iter=self.max_iter, tol=self.tol, precompute=self.precompute,
+        ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
+        if self.verbose:
+            print(f"[RegularizedRegressorCV] refit penalty={self.penalty_!r} "
+                  f"l1_ratio={self.l1_ratio_:g} alpha={self.alpha_:.4g} in "
+                  f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
+        self.coef_ = refit.coef_
+        self.intercept_ = refit.intercept_
+        self.n_iter_ = refit.n_iter_
+        self.dual_gap_ = refit.dual_gap_
+        return self
+
+    def _alpha_grids(self, problem, candidates):
+        if isinstance(self.alphas, Integral):
+            return np.stack([alpha_grid(problem, pen, r, self.alphas, self.eps)
+                             for pen, r in candidates])  # fmt: skip
+        alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+        if alphas.size == 0:
+            raise ValueError("alphas must not be empty.")
+        if not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+            raise ValueError(f"alphas must be finite and > 0, got {self.alphas!r}.")
+        return np.tile(np.sort(alphas)[::-1], (len(candidates), 1))
+
+    def _fold(self, X, y, sample_weight, train, test, candidates, grids, scorer,
+              k, n_folds):  # fmt: skip
+        """Held-out errors (and scores) of every candidate path on one fold."""
+        t0 = time.perf_counter()
+        X_train = X[train]
+        sw_train = None if sample_weight is None else sample_weight[train]
+        if sw_train is not None and not sw_train.sum() > 0:
+            raise ValueError(f"Fold {k}: the training samples' weights sum to 0.")
+        problem = prepare_problem(X_train, y[train], sw_train, self.fit_intercept,
+                                  gram=use_gram(X_train, self.precompute))  # fmt: skip
+        X_test, y_test = X[test], y[test]
+        sw_test = None if sample_weight is None else sample_weight[test]
+        mse = np.empty(grids.shape)
+        scores = None if scorer is None else np.empty(grids.shape)
+        for c, (penalty, l1_ratio) in enumerate(candidates):
+            coefs, intercepts, _, _ = path_on_problem(
+                problem, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
+                self.tol, self.precompute,
+            )  # fmt: skip
+            pred = X_test @ coefs + intercepts
+            if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense
+                pred = pred.toarray()
+            err = (np.asarray(y_test, dtype=np.float64)[:, None] - pred) ** 2
+            mse[c] = np.average(err, axis=0, weights=sw_test)
+            if scorer is not None:
+                scores[c] = [self._score_one(scorer, X_test, y_test, sw_test,
+                                             coefs[:, a], intercepts[a])
+                             for a in range(coefs.shape[1])]  # fmt: skip
+        if self.verbose:
+            print(f"[RegularizedRegressorCV] fold {k + 1}/{n_folds}: "
+                  f"{len(candidates)} path(s) of {grids.shape[1]} alphas in "
+                  f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
+        return mse, scores
+
+    def _score_one(self, scorer, X, y, sample_weight, coef, intercept):
+        model = RegularizedRegressor(fit_intercept=self.fit_intercept)
+        model.coef_, model.intercept_ = coef, float(intercept)
+        model.n_features_in_ = X.shape[1]
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return scorer(model, X, y, **kwargs)
+
+    def predict(self, X):
+        """Predict with the refitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)  # fmt: skip
+        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
+            self.intercept_
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _summary(candidates, grids, mse, scores):
+    """Flatten the paths into a GridSearchCV-like ``cv_results_`` dict."""
+    n_alphas = grids.shape[1]
+    out = {
+        "penalty": np.repeat([c[0] for c in candidates], n_alphas),
+        "l1_ratio": np.repeat([c[1] for c in candidates], n_alphas),
+        "alpha": grids.ravel(),
+        "mean_test_mse": mse.mean(axis=-1).ravel(),
+        "std_test_mse": mse.std(axis=-1).ravel(),
+    }
+    if mse.shape[-1] <= 50:  # one column per fold; not per leave-one-out sample
+        for k in range(mse.shape[-1]):
+            out[f"split{k}_test_mse"] = mse[..., k].ravel()
+    key = out["mean_test_mse"]
+    if scores is not None:
+        out["mean_test_score"] = scores.mean(axis=-1).ravel()
+        out["std_test_score"] = scores.std(axis=-1).ravel()
+        for k in range(scores.shape[-1]):
+            out[f"split{k}_test_score"] = scores[..., k].ravel()
+        key = -out["mean_test_score"]
+    out["rank_test"] = np.argsort(np.argsort(key, kind="stable"), kind="stable") + 1
+    return out
