@@ -1,0 +1,179 @@
+"""regularization_path and RegularizedRegressorCV against scikit-learn."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV, enet_path
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skreg import RegularizedRegressor, RegularizedRegressorCV, regularization_path
+
+from ._datasets import load
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "correlated_wide", "tall"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_path_matches_enet_path(dataset, l1_ratio):
+    X, y = load(dataset)
+    penalty = "l1" if l1_ratio == 1.0 else "elasticnet"
+    ours = regularization_path(X, y, penalty=penalty, l1_ratio=l1_ratio, alphas=20,
+                               eps=1e-2, tol=1e-12, max_iter=100_000)  # fmt: skip
+    Xc, yc = X - X.mean(0), y - y.mean()
+    alphas, coefs, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=ours.alphas,
+                                 tol=1e-12, max_iter=100_000)  # fmt: skip
+    assert_allclose(ours.alphas, alphas)
+    assert_allclose(ours.coefs, coefs, rtol=1e-5, atol=1e-7)
+    assert_allclose(ours.intercepts, y.mean() - X.mean(0) @ ours.coefs, rtol=1e-10)
+    # the first alpha of the grid is alpha_max: every coefficient is zero
+    assert np.all(ours.coefs[:, 0] == 0)
+    assert np.count_nonzero(ours.coefs[:, 1]) > 0
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "correlated_wide"])
+def test_l2_path_matches_single_fits(dataset):
+    X, y = load(dataset)
+    path = regularization_path(X, y, penalty="l2", alphas=[1.0, 0.1, 0.01])
+    for k, alpha in enumerate(path.alphas):
+        ref = RegularizedRegressor(penalty="l2", alpha=alpha).fit(X, y)
+        assert_allclose(path.coefs[:, k], ref.coef_, rtol=1e-8, atol=1e-10)
+        assert path.intercepts[k] == pytest.approx(ref.intercept_, rel=1e-10)
+
+
+def test_path_with_weights_matches_single_fits():
+    X, y = load("tall")
+    sw = np.random.default_rng(0).uniform(0.1, 3, len(y))
+    path = regularization_path(X, y, penalty="elasticnet", alphas=[0.5, 0.05],
+                               sample_weight=sw, tol=1e-12)  # fmt: skip
+    for k, alpha in enumerate(path.alphas):
+        ref = RegularizedRegressor(penalty="elasticnet", alpha=alpha, tol=1e-12)
+        ref.fit(X, y, sample_weight=sw)
+        assert_allclose(path.coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-9)
+
+
+def test_path_rejects_bad_alphas():
+    X, y = load("diabetes")
+    with pytest.raises(ValueError, match="alphas must be a non-empty array"):
+        regularization_path(X, y, alphas=[])
+    with pytest.raises(ValueError, match="alphas must be a non-empty array"):
+        regularization_path(X, y, alphas=[0.1, -1.0])
+    with pytest.raises(ValueError, match="penalty"):
+        regularization_path(X, y, penalty="l3")
+
+
+def _grid_step(alphas):
+    return np.exp(np.abs(np.diff(np.log(alphas))).max())
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "correlated_wide"])
+def test_cv_matches_lasso_cv(dataset):
+    X, y = load(dataset)
+    folds = list(KFold(5, shuffle=True, random_state=0).split(X))
+    ours = RegularizedRegressorCV(penalty="l1", alphas=30, cv=folds, tol=1e-8,
+                                  max_iter=100_000).fit(X, y)  # fmt: skip
+    ref = LassoCV(alphas=ours.alphas_, cv=folds, tol=1e-8, max_iter=100_000).fit(X, y)
+    step = _grid_step(ours.alphas_)
+    assert ref.alpha_ / step * 0.999 <= ours.alpha_ <= ref.alpha_ * step * 1.001
+    assert_allclose(ours.alphas_, ref.alphas_)
+    assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-4)
+    assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-3, atol=1e-3)
+
+
+def test_cv_matches_elastic_net_cv():
+    X, y = load("diabetes")
+    folds = list(KFold(4, shuffle=True, random_state=1).split(X))
+    ratios = (0.5, 0.9, 1.0)
+    ours = RegularizedRegressorCV(l1_ratio=ratios, alphas=20, cv=folds, tol=1e-8,
+                                  max_iter=100_000).fit(X, y)  # fmt: skip
+    ref = ElasticNetCV(l1_ratio=ratios, alphas=20, cv=folds, tol=1e-8,
+                       max_iter=100_000).fit(X, y)  # fmt: skip
+    assert_allclose(ours.alphas_, ref.alphas_)
+    assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-4)
+    assert ours.l1_ratio_ == ref.l1_ratio_
+    step = _grid_step(ours.alphas_[0])
+    assert ref.alpha_ / step * 0.999 <= ours.alpha_ <= ref.alpha_ * step * 1.001
+    assert ours.penalty_ == "elasticnet"
+
+
+@pytest.mark.parametrize("dataset", ["diabetes", "tall", "correlated_wide"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_l2_leave_one_out_matches_ridge_cv(dataset, fit_intercept):
+    X, y = load(dataset)
+    n = len(y)
+    alphas = np.geomspace(1e-4, 10, 12)
+    ours = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=None,
+                                  fit_intercept=fit_intercept).fit(X, y)  # fmt: skip
+    ref = RidgeCV(alphas=alphas * n, fit_intercept=fit_intercept,
+                  store_cv_results=True).fit(X, y)  # fmt: skip
+    assert ours.alpha_ * n == pytest.approx(ref.alpha_, rel=1e-12)
+    # alphas_ are in decreasing order; RidgeCV keeps the order it was given
+    assert_allclose(ours.mse_path_[::-1].T, ref.cv_results_, rtol=1e-7, atol=1e-12)
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
+
+
+def test_cv_chooses_among_penalties():
+    X, y = load("correlated_wide")  # a sparse truth: the L1 family should win
+    reg = RegularizedRegressorCV(penalty=["l2", "l1"], alphas=20, cv=5).fit(X, y)
+    assert reg.penalty_ == "l1"
+    assert reg.alphas_.shape == (2, 20) and reg.mse_path_.shape == (2, 20, 5)
+    res = reg.cv_results_
+    assert len(res["alpha"]) == 40
+    best = np.argmin(res["mean_test_mse"])
+    assert res["rank_test"][best] == 1
+    assert res["alpha"][best] == reg.alpha_ and res["penalty"][best] == "l1"
+
+
+def test_cv_scoring_and_parallel_folds_agree():
+    X, y = load_diabetes(return_X_y=True)
+    a = RegularizedRegressorCV(penalty="l1", alphas=15, cv=4).fit(X, y)
+    b = RegularizedRegressorCV(penalty="l1", alphas=15, cv=4, n_jobs=2,
+                               scoring="neg_mean_squared_error").fit(X, y)  # fmt: skip
+    assert_allclose(b.score_path_, -a.mse_path_, rtol=1e-10)
+    assert a.alpha_ == b.alpha_
+    assert_allclose(a.coef_, b.coef_)
+
+
+def test_cv_in_pipeline_and_grid_search():
+    X, y = load_diabetes(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), RegularizedRegressorCV(alphas=10, cv=3))
+    pipe.fit(X, y)
+    assert pipe.score(X, y) > 0.45
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), RegularizedRegressor()),
+        {"regularizedregressor__penalty": ["l1", "l2"],
+         "regularizedregressor__alpha": [0.1, 1.0]},
+        cv=3,
+    ).fit(X, y)  # fmt: skip
+    assert search.best_score_ > 0.4
+
+
+def test_cv_verbose_prints_progress(capsys):
+    X, y = load("tall")
+    RegularizedRegressorCV(penalty="l1", alphas=5, cv=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "fold 1/2" in out and "fold 2/2" in out and "refit" in out
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"alphas": []}, "alphas must not be empty"),
+        ({"alphas": [0.1, 0.0]}, "alphas must be finite and > 0"),
+        ({"alphas": [0.1, -2.0]}, "alphas must be finite and > 0"),
+        ({"l1_ratio": (0.5, 1.2)}, "l1_ratio must be one or more values in"),
+        ({"penalty": ["l1", "l3"]}, "penalty entries must be in"),
+        ({"penalty": []}, "penalty must name at least one penalty"),
+        ({"cv": 50}, "asks for 50 folds but X has only 40 samples"),
+        ({"eps": 0.0}, "eps"),
+    ],
+)
+def test_cv_bad_parameters(params, match):
+    X, y = load("tall")
+    X, y = X[:40], y[:40]
+    X_before, y_before = X.copy(), y.copy()
+    with pytest.raises(ValueError, match=match):
+        RegularizedRegressorCV(**params).fit(X, y)
+    assert_allclose(X, X_before, rtol=0, atol=0)
+    assert_allclose(y, y_before, rtol=0, atol=0)
