@@ -64,7 +64,10 @@ class Design:
 
     def __init__(self, kind, dtype, X=None, sparse=None, gram=None):
         empty1 = readonly_view(np.empty(0, dtype=dtype))
-        X = readonly_view(np.empty((0, 0), dtype=dtype, order="F")) if X is None else X
+        if X is None:
+            X = readonly_view(np.empty((0, 0), dtype=dtype, order="F"))
+        elif not X.flags.f_contiguous:  # a C-ordered X would compile anew
+            raise ValueError("The dense kernels take an F-contiguous X.")
         if sparse is None:
             idx = readonly_view(np.empty(0, dtype=np.int32))
             values, indices, indptr = empty1, idx, idx

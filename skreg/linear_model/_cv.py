@@ -316,7 +316,7 @@ class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
               k, n_folds):  # fmt: skip
         """Held-out errors (and scores) of every candidate path on one fold."""
         t0 = time.perf_counter()
-        X_train = X[train]
+        X_train = _take_rows(X, train)
         sw_train = None if sample_weight is None else sample_weight[train]
         if sw_train is not None and not sw_train.sum() > 0:
             raise ValueError(f"Fold {k}: the training samples' weights sum to 0.")
@@ -377,6 +377,15 @@ class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _take_rows(X, rows):
+    """``X[rows]`` in the layout of ``X`` (F-contiguous stays F), one copy."""
+    if sp.issparse(X):
+        return X[rows]
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
+    np.take(X, rows, axis=0, out=out)
+    return out
 
 
 def _summary(candidates, grids, mse, scores):
