@@ -120,12 +120,14 @@ def torch_fit(dropout):
 QUIET = 0.25  # a timed fit counts as quiet when other processes used < this many cores
 
 
-def speed(X, y, repeats, max_rounds):
+def speed(X, y, repeats, max_rounds, budget):
     """Median seconds per epoch of every configuration over its quiet fits.
 
     Each timed fit records the CPU used by other processes meanwhile; rounds
     (all configurations in turn) are repeated until every configuration has
-    ``repeats`` quiet fits or ``max_rounds`` rounds were run. The median is
+    ``repeats`` quiet fits, ``max_rounds`` rounds were run or the rounds of
+    both dtypes took more than ``budget`` seconds (a round is always
+    finished, so every configuration has at least one fit). The median is
     over the quiet fits (over all fits, flagged, if a configuration got none).
     """
     configs = [
@@ -139,6 +141,7 @@ def speed(X, y, repeats, max_rounds):
             ("PyTorch, dropout=0.5", torch_fit(0.5)),
         ]
     rows, quiet_counts, loads = {}, {}, []
+    deadline = time.perf_counter() + budget
     for dtype in (np.float32, np.float64):
         Xd = np.ascontiguousarray(X, dtype=dtype)
         for _name, fit in configs:  # warm-up: compilation, threads, caches
@@ -157,6 +160,9 @@ def speed(X, y, repeats, max_rounds):
                 print(f"  {dtype.__name__} {name}: {runs[name][-1][0]:.3f} s/epoch "
                       f"(other processes: {runs[name][-1][1]:.2f} cores)", flush=True)
             if all(sum(o < QUIET for _, o in r) >= repeats for r in runs.values()):
+                break
+            if time.perf_counter() > (deadline if dtype == np.float64 else
+                                      deadline - budget / 2):
                 break
         for name, _ in configs:
             quiet = [t for t, other in runs[name] if other < QUIET]
@@ -227,6 +233,8 @@ def main():
                         help="quiet timed fits wanted per configuration")
     parser.add_argument("--max-rounds", type=int, default=8,
                         help="give up waiting for quiet fits after this many rounds")
+    parser.add_argument("--budget", type=float, default=30,
+                        help="minutes after which no new round of timed fits starts")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if torch is not None:
@@ -240,7 +248,8 @@ def main():
                                n_redundant=100, n_clusters_per_class=2, n_classes=10,
                                random_state=0)
     print("speed", flush=True)
-    names, times, quiet_counts, loads = speed(X, y, repeats, args.max_rounds)
+    names, times, quiet_counts, loads = speed(X, y, repeats, args.max_rounds,
+                                              60 * args.budget)
     busy_others = float(np.mean(loads))
     print("memory", flush=True)
     memory = peak_memory(X, y)
