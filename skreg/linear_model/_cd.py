@@ -30,7 +30,11 @@ from skreg.linear_model._data import (
     weighted_sq_norm,
 )
 from skreg.linear_model._gram import gram_cd_epoch, gram_correlation
-from skreg.linear_model._penalties import duality_gap, kkt_violation
+from skreg.linear_model._penalties import (
+    duality_gap,
+    gap_safe_screen,
+    kkt_violation,
+)
 from skreg.linear_model._sparse import (
     sparse_cd_epoch,
     sparse_correlation,
@@ -360,9 +364,10 @@ def enet_coordinate_descent(
         if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
             break
         if screening and l1 > 0.0:
-            keep = _gap_safe_keep(g_act, w_act, quad, l1, l2, positive,
-                                  curvature[active])  # fmt: skip
-            if not keep.all():
+            keep = np.empty(len(active), dtype=np.bool_)
+            n_kept = gap_safe_screen(g_act, w_act, quad, l1, l2, positive,
+                                     curvature[active], keep)  # fmt: skip
+            if n_kept < len(active):
                 dropped = active[~keep]
                 if np.any(w[dropped] != 0.0):
                     w[dropped] = 0.0
@@ -408,23 +413,3 @@ def _gram_design(design, d, uniform, X_mean, y, y_mean):
     G, q = centered_gram(X, d, uniform, X_mean, y, y_mean)
     G = readonly_view(np.ascontiguousarray(G))
     return Design(GRAM, X.dtype, gram=(G, readonly_view(q)))
-
-
-def _gap_safe_keep(g, w, quad, l1, l2, positive, curvature):
-    """Features that the gap-safe sphere test cannot prove zero at the optimum.
-
-    The dual optimum lies within ``sqrt(2 gap)`` of any feasible dual point
-    ``theta`` (the Lasso dual of the augmented problem is 1-strongly
-    concave). Feature ``j`` is zero at the optimum if
-    ``|x_j^T theta| + sqrt(2 gap) ||x_j|| < l1`` for every such point; the
-    augmented column has ``||x_j||^2 = a_j + l2``. The gap used here must
-    be the Lasso-dual gap at the same ``theta``.
-    """
-    u = g - l2 * w
-    dual_norm = np.max(u) if positive else np.max(np.abs(u))
-    c = 1.0 if dual_norm <= l1 else l1 / dual_norm
-    gap_lasso = (0.5 * (1.0 - c) ** 2 * quad + 0.5 * (1.0 + c * c) * l2 * (w @ w)
-                 - c * (w @ g) + l1 * np.abs(w).sum())  # fmt: skip
-    radius = np.sqrt(2.0 * max(gap_lasso, 0.0))
-    corr = c * u if positive else c * np.abs(u)
-    return corr + radius * np.sqrt(curvature + l2) >= l1

@@ -24,6 +24,7 @@ __all__ = [
     "prox_enet",
     "duality_gap",
     "kkt_violation",
+    "gap_safe_screen",
 ]
 
 
@@ -162,3 +163,39 @@ def kkt_violation(g, w, l1, l2, positive, out):
             out[j] = max(u - l1, 0.0)
         else:
             out[j] = max(abs(u) - l1, 0.0)
+
+
+@jit
+def gap_safe_screen(g, w, quad, l1, l2, positive, curvature, keep):
+    """Features the gap-safe sphere test cannot prove zero at the optimum.
+
+    The dual optimum lies within ``sqrt(2 gap)`` of any feasible dual point
+    ``theta`` (the Lasso dual of the augmented problem is 1-strongly
+    concave). Feature ``j`` is zero at the optimum if
+    ``|x_j^T theta| + sqrt(2 gap) ||x_j|| < l1``; the augmented column has
+    ``||x_j||^2 = a_j + l2``. ``theta`` is the rescaled residual of
+    :func:`duality_gap` and ``gap`` its Lasso-dual gap, recomputed here.
+    Sets ``keep[j]`` and returns the number of features kept.
+    """
+    p = w.shape[0]
+    dual_norm = 0.0
+    l1_norm = 0.0
+    w_norm2 = 0.0
+    wg = 0.0
+    for j in range(p):
+        u = g[j] - l2 * w[j]
+        dual_norm = max(dual_norm, u if positive else abs(u))
+        l1_norm += abs(w[j])
+        w_norm2 += w[j] * w[j]
+        wg += w[j] * g[j]
+    c = 1.0 if dual_norm <= l1 else l1 / dual_norm
+    gap = (0.5 * (1.0 - c) ** 2 * quad + 0.5 * (1.0 + c * c) * l2 * w_norm2
+           - c * wg + l1 * l1_norm)  # fmt: skip
+    radius = np.sqrt(2.0 * max(gap, 0.0))
+    n_kept = 0
+    for j in range(p):
+        u = g[j] - l2 * w[j]
+        corr = c * u if positive else c * abs(u)
+        keep[j] = corr + radius * np.sqrt(curvature[j] + l2) >= l1
+        n_kept += keep[j]
+    return n_kept

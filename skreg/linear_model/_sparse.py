@@ -70,13 +70,26 @@ def sparse_correlation(values, indices, indptr, r_base, offset, d, uniform,
                        features, out):  # fmt: skip
     """``out[k] = x_j^T D r`` for ``j = features[k]``, ``r = r_base + offset``."""
     for k in range(features.shape[0]):
-        j = features[k]
-        acc = 0.0
+        out[k] = _column_dot(values, indices, indptr, features[k], r_base, offset[0],
+                             d, uniform)  # fmt: skip
+
+
+@jit(fastmath=REDUCTION_FLAGS)
+def _column_dot(values, indices, indptr, j, r_base, offset, d, uniform):
+    """``x_j^T D (r_base + offset)`` over the stored entries of column ``j``."""
+    acc = 0.0
+    if uniform:
         for t in range(indptr[j], indptr[j + 1]):
-            i = indices[t]
-            ri = r_base[i] + offset[0]
-            acc += values[t] * (d[0] * ri if uniform else d[i] * ri)
-        out[k] = acc
+            acc += values[t] * r_base[indices[t]]
+        total = 0.0
+        if offset != 0.0:
+            for t in range(indptr[j], indptr[j + 1]):
+                total += values[t]
+        return d[0] * (acc + offset * total)
+    for t in range(indptr[j], indptr[j + 1]):
+        i = indices[t]
+        acc += values[t] * d[i] * (r_base[i] + offset)
+    return acc
 
 
 @jit(fastmath=REDUCTION_FLAGS)
@@ -90,11 +103,7 @@ def sparse_cd_epoch(values, indices, indptr, d, uniform, X_mean, curvature, w,
         a = curvature[j]
         if a == 0.0:
             continue
-        acc = 0.0
-        for t in range(indptr[j], indptr[j + 1]):
-            i = indices[t]
-            ri = r_base[i] + offset[0]
-            acc += values[t] * (d[0] * ri if uniform else d[i] * ri)
+        acc = _column_dot(values, indices, indptr, j, r_base, offset[0], d, uniform)
         old = w[j]
         w[j] = prox_enet(acc + a * old, a, l1, l2, positive)
         delta = w[j] - old
