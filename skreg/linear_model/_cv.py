@@ -383,9 +383,9 @@ def _take_rows(X, rows):
     """``X[rows]`` in the layout of ``X`` (F-contiguous stays F), one copy."""
     if sp.issparse(X):
         return X[rows]
-    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
-    np.take(X, rows, axis=0, out=out)
-    return out
+    # X.T is C-ordered; gathering its columns copies contiguous runs, and the
+    # transpose of the result is F-ordered.
+    return np.take(X.T, rows, axis=1).T
 
 
 def _summary(candidates, grids, mse, scores):
