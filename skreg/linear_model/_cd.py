@@ -339,76 +339,127 @@ def enet_coordinate_descent(
     kind = design.kind
     can_gram = kind == DENSE and n > p and precompute is not False
     if can_gram and precompute is True:
-        design = _gram_design(design, d, uniform, X_mean, y, y_mean)
-        kind = GRAM
-    state = np.empty(p if kind == GRAM else n, dtype=dtype)
+        design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
+    # "auto": switch after the epochs have read n p^2 / _GRAM_SPEEDUP entries
+    gram_work = p * p / _GRAM_SPEEDUP * n if can_gram and kind == DENSE else np.inf
+    n_iter = 0
+    while True:
+        state = np.empty(p if kind == GRAM else n, dtype=dtype)
+        epochs, gap, wants_gram = cd_solve(
+            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
+            curvature, w, state, l1, l2, positive, max_iter - n_iter, tol,
+            tol_update, rng, random_order, working_set, screening, anderson,
+            gram_work,
+        )  # fmt: skip
+        n_iter += epochs
+        if not wants_gram:
+            return n_iter, gap, design
+        design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
+        gram_work = np.inf
+
+
+@jit
+def cd_solve(
+    kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
+    l1, l2, positive, max_iter, tol, tol_update, rng, random_order, working_set,
+    screening, anderson, gram_work,
+):  # fmt: skip
+    """The outer loop of :func:`enet_coordinate_descent`, compiled.
+
+    Returns the epochs run, the gap, and whether it stopped early because
+    the epochs have cost ``gram_work`` matrix entries (the caller then
+    switches to the Gram backend and calls again from the current ``w``).
+    """
+    p = w.shape[0]
+    n = y.shape[0]
     offset = np.zeros(1)
-    _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
-    active = np.flatnonzero(curvature > 0)  # constant columns never move
-    w[curvature == 0] = 0.0
-    if active.size == 0:  # no column varies: w = 0 is the solution
-        return 0, 0.0, design
+    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    n_active = 0
+    for j in range(p):
+        if curvature[j] > 0.0:
+            n_active += 1
+        else:
+            w[j] = 0.0  # constant columns never move
+    active = np.empty(n_active, dtype=np.int64)
+    k = 0
+    for j in range(p):
+        if curvature[j] > 0.0:
+            active[k] = j
+            k += 1
+    if n_active == 0:  # no column varies: w = 0 is the solution
+        return 0, 0.0, False
     g = np.empty(p)
-    score = np.empty(p)
+    w_act = np.empty(p, dtype=w.dtype)
+    curv_act = np.empty(p)
+    violation = np.empty(p)
+    keep = np.empty(p, dtype=np.bool_)
     n_iter = 0
     gap = np.inf
     rel_update = np.inf
-    work = 0.0  # matrix entries touched by the epochs so far
-    use_ws = working_set and (l1 > 0.0)
+    work = 0.0  # matrix entries read by the epochs so far
+    use_ws = working_set and l1 > 0.0
     while True:
-        g_act = g[: len(active)]
-        quad = _correlation_and_quad(kind, design.arrays, d, uniform, y_scale, w,
-                                     state, offset, active, g_act)  # fmt: skip
-        w_act = w[active]
-        _, gap = duality_gap(g_act, w_act, quad, l1, l2, positive, curvature[active])
+        m = active.shape[0]
+        quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
+                                     offset, active, g[:m])  # fmt: skip
+        for k in range(m):
+            w_act[k] = w[active[k]]
+            curv_act[k] = curvature[active[k]]
+        _, gap = duality_gap(g[:m], w_act[:m], quad, l1, l2, positive, curv_act[:m])
         if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
             break
         if screening and l1 > 0.0:
-            keep = np.empty(len(active), dtype=np.bool_)
-            n_kept = gap_safe_screen(g_act, w_act, quad, l1, l2, positive,
-                                     curvature[active], keep)  # fmt: skip
-            if n_kept < len(active):
-                dropped = active[~keep]
-                if np.any(w[dropped] != 0.0):
-                    w[dropped] = 0.0
-                    _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
-                active = active[keep]
-                g_act, w_act = g_act[keep], w_act[keep]
+            n_kept = gap_safe_screen(g[:m], w_act[:m], quad, l1, l2, positive,
+                                     curv_act[:m], keep[:m])  # fmt: skip
+            if n_kept < m:
+                refresh = False
+                k = 0
+                for t in range(m):
+                    if keep[t]:
+                        active[k] = active[t]
+                        g[k] = g[t]
+                        w_act[k] = w_act[t]
+                        k += 1
+                    elif w[active[t]] != 0.0:
+                        w[active[t]] = 0.0  # proved zero at the optimum
+                        refresh = True
+                active = active[:k].copy()
+                m = k
+                if refresh:
+                    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
         if use_ws:
-            violation = score[: len(active)]
-            kkt_violation(g_act, w_act, l1, l2, positive, violation)
-            violation[w_act != 0.0] = np.inf
-            n_support = int(np.count_nonzero(w_act))
+            kkt_violation(g[:m], w_act[:m], l1, l2, positive, violation[:m])
+            n_support = 0
+            for k in range(m):
+                if w_act[k] != 0.0:
+                    violation[k] = np.inf
+                    n_support += 1
             # Twice the support: room for the features about to enter. The
             # set grows as the support does, and always contains it.
-            ws_size = min(len(active), max(_WS_MIN, 2 * n_support))
-            if ws_size < len(active):
-                top = np.argpartition(-violation, ws_size - 1)[:ws_size]
-                ws = np.sort(active[top])
+            ws_size = min(m, max(_WS_MIN, 2 * n_support))
+            if ws_size < m:
+                ws = np.sort(active[np.argsort(-violation[:m])[:ws_size]])
             else:
                 ws = active
             tol_in = max(0.3 * gap, tol)
         else:
             ws = active
             tol_in = tol
-        if can_gram and kind == DENSE and work > p * p / _GRAM_SPEEDUP * n:
-            design = _gram_design(design, d, uniform, X_mean, y, y_mean)
-            kind = GRAM
-            state = np.empty(p, dtype=dtype)
-            _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
+        if work > gram_work:
+            return n_iter, gap, True
         epochs, _, rel_update = cd_subproblem(
-            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-            w, state, offset, ws.astype(np.int64), l1, l2, positive,
-            max_iter - n_iter, tol_in, tol, tol_update, rng, random_order, anderson,
+            kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
+            state, offset, ws, l1, l2, positive, max_iter - n_iter, tol_in, tol,
+            tol_update, rng, random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
-        work += epochs * len(ws) * (p if kind == GRAM else n)
-        _refresh(kind, design.arrays, y, y_mean, X_mean, w, state, offset)
-    return n_iter, gap, design
+        work += epochs * ws.shape[0] * (p if kind == GRAM else n)
+        _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    return n_iter, gap, False
 
 
 def _gram_design(design, d, uniform, X_mean, y, y_mean):
-    """The Gram backend for a dense design."""
+    """The Gram backend for a dense design (built with BLAS, in numpy)."""
     X = design.arrays[0]
     G, q = centered_gram(X, d, uniform, X_mean, y, y_mean)
     G = readonly_view(np.ascontiguousarray(G))
