@@ -120,6 +120,17 @@ def torch_fit(dropout):
 QUIET = 0.25  # a timed fit counts as quiet when other processes used < this many cores
 
 
+def wait_for_quiet(max_wait=90.0):
+    """Sleep (up to ``max_wait`` s) until other processes use < QUIET cores
+    over one second."""
+    t_end = time.perf_counter() + max_wait
+    while time.perf_counter() < t_end:
+        start = cpu_snapshot()
+        time.sleep(1.0)
+        if not other_load(start, cpu_snapshot()) >= QUIET:  # NaN: cannot tell
+            return
+
+
 def speed(X, y, repeats, max_rounds, budget):
     """Median seconds per epoch of every configuration over its quiet fits.
 
@@ -151,6 +162,7 @@ def speed(X, y, repeats, max_rounds, budget):
             for name, fit in configs:
                 if sum(other < QUIET for _, other in runs[name]) >= repeats:
                     continue
+                wait_for_quiet()
                 start = cpu_snapshot()
                 fit(Xd, y, EPOCHS)
                 end = cpu_snapshot()
