@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from skreg._numba import readonly_view
 from skreg.linear_model._cd import (
@@ -29,7 +34,14 @@ from skreg.linear_model._penalties import duality_gap
 from skreg.linear_model._proximal import fista, lipschitz_constant
 from skreg.linear_model._sparse import sparse_column_moments
 
-__all__ = ["Problem", "prepare_problem", "solve", "SOLVERS"]
+__all__ = [
+    "Problem",
+    "prepare_problem",
+    "solve",
+    "SOLVERS",
+    "LinearPredictorMixin",
+    "check_weights",
+]
 
 SOLVERS = ("auto", "cd", "gd", "cholesky")
 
@@ -219,3 +231,43 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
     else:  # pragma: no cover - guarded by parameter validation
         raise ValueError(f"Unknown solver {solver!r}.")
     return w, int(n_iter), float(gap), tol_abs
+
+
+def check_weights(sample_weight, X):
+    """Validated float64 sample weights (None stays None); their sum must be > 0."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                         ensure_non_negative=True)  # fmt: skip
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    return sample_weight
+
+
+class LinearPredictorMixin:
+    """``predict`` and input tags shared by the fitted linear models."""
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``, in the dtype of ``coef_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32], reset=False)  # fmt: skip
+        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
+            self.intercept_
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -10,13 +10,13 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import validate_data
 
-from skreg.linear_model._base import prepare_problem
+from skreg.linear_model._base import (
+    LinearPredictorMixin,
+    check_weights,
+    prepare_problem,
+)
 from skreg.linear_model._closed_form import ridge_loo_errors
 from skreg.linear_model._path import alpha_grid, path_on_problem, use_gram
 from skreg.linear_model._regressor import RegularizedRegressor
@@ -26,7 +26,7 @@ __all__ = ["RegularizedRegressorCV"]
 _PENALTIES = ("l1", "l2", "elasticnet")
 
 
-class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
+class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator):
     """:class:`RegularizedRegressor` with the penalty chosen by cross-validation.
 
     For every candidate penalty (``penalty`` and, for "elasticnet", each
@@ -229,12 +229,7 @@ class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], order="F",
                              y_numeric=True, multi_output=False)  # fmt: skip
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must have a positive sum.")
+        sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
         full = prepare_problem(X, y, sample_weight, self.fit_intercept,
                                gram=use_gram(X, self.precompute))  # fmt: skip
@@ -352,31 +347,6 @@ class RegularizedRegressorCV(RegressorMixin, BaseEstimator):
         model.n_features_in_ = X.shape[1]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(model, X, y, **kwargs)
-
-    def predict(self, X):
-        """Predict with the refitted model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``X @ coef_ + intercept_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"],
-                          dtype=[np.float64, np.float32], reset=False)  # fmt: skip
-        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
-            self.intercept_
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 def _take_rows(X, rows):

@@ -84,18 +84,21 @@ def correlation(X, r, d, uniform, features, out):
     The centring term ``X_mean[j] * sum(d r)`` vanishes for such a residual,
     so the raw columns suffice.
     """
-    n = X.shape[0]
     for k in range(features.shape[0]):
-        j = features[k]
-        acc = 0.0
-        if uniform:
-            for i in range(n):
-                acc += X[i, j] * r[i]
-            acc *= d[0]
-        else:
-            for i in range(n):
-                acc += X[i, j] * (d[i] * r[i])
-        out[k] = acc
+        out[k] = _column_dot(X, features[k], r, d, uniform)
+
+
+@jit(fastmath=REDUCTION_FLAGS)
+def _column_dot(X, j, r, d, uniform):
+    """``x_j^T D r``."""
+    acc = 0.0
+    if uniform:
+        for i in range(X.shape[0]):
+            acc += X[i, j] * r[i]
+        return acc * d[0]
+    for i in range(X.shape[0]):
+        acc += X[i, j] * (d[i] * r[i])
+    return acc
 
 
 @jit(fastmath=REDUCTION_FLAGS)
@@ -132,14 +135,7 @@ def dense_cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2,
         a = curvature[j]
         if a == 0.0:
             continue
-        acc = 0.0
-        if uniform:
-            for i in range(n):
-                acc += X[i, j] * r[i]
-            acc *= d[0]
-        else:
-            for i in range(n):
-                acc += X[i, j] * (d[i] * r[i])
+        acc = _column_dot(X, j, r, d, uniform)
         old = w[j]
         w[j] = prox_enet(acc + a * old, a, l1, l2, positive)
         delta = w[j] - old  # as stored, so r stays consistent with w

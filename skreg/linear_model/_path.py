@@ -6,9 +6,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import _check_sample_weight, check_X_y
+from sklearn.utils.validation import check_X_y
 
-from skreg.linear_model._base import prepare_problem, solve
+from skreg.linear_model._base import check_weights, prepare_problem, solve
 from skreg.linear_model._closed_form import ridge_path
 from skreg.linear_model._penalties import l1_l2_strengths
 
@@ -184,11 +184,7 @@ def regularization_path(
     """
     X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32],
                      order="F", y_numeric=True)  # fmt: skip
-    if sample_weight is not None:
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                             ensure_non_negative=True)  # fmt: skip
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
+    sample_weight = check_weights(sample_weight, X)
     problem = prepare_problem(X, y, sample_weight, fit_intercept,
                               gram=use_gram(X, precompute))  # fmt: skip
     if isinstance(alphas, Integral):

@@ -9,19 +9,21 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import validate_data
 
-from skreg.linear_model._base import prepare_problem, resolve_solver, solve
+from skreg.linear_model._base import (
+    LinearPredictorMixin,
+    check_weights,
+    prepare_problem,
+    resolve_solver,
+    solve,
+)
 from skreg.linear_model._penalties import l1_l2_strengths
 
 __all__ = ["RegularizedRegressor"]
 
 
-class RegularizedRegressor(RegressorMixin, BaseEstimator):
+class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
     """Linear least squares with an L1, L2 or elastic-net penalty, or none.
 
     One objective for every penalty, so that ``alpha`` means the same thing
@@ -207,15 +209,7 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
             y_numeric=True,
             multi_output=False,
         )
-        sample_weight = (
-            None
-            if sample_weight is None
-            else _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-        )
-        if sample_weight is not None and not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
+        sample_weight = check_weights(sample_weight, X)
         gram = solver == "cholesky" and X.shape[0] >= X.shape[1]
         problem = prepare_problem(X, y, sample_weight, self.fit_intercept, gram)
         l1, l2 = l1_l2_strengths(self.penalty, self.alpha, self.l1_ratio)
@@ -251,33 +245,3 @@ class RegularizedRegressor(RegressorMixin, BaseEstimator):
         self.dual_gap_ = gap
         self.solver_ = solver
         return self
-
-    def predict(self, X):
-        """Predict with the fitted linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``X @ coef_ + intercept_``, in the dtype of ``coef_``.
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=False,
-        )
-        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
-            self.intercept_
-        )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
