@@ -114,7 +114,7 @@ def test_cache_files_are_written(tmp_path):
     suffixes = {p.suffix for p in files}
     assert ".nbi" in suffixes and ".nbc" in suffixes, files
     # the coordinate-descent kernels of the fit are among them
-    assert any(p.name.startswith("_cd.cd_subproblem") for p in files), files
+    assert any(p.name.startswith("_cd.cd_solve") for p in files), files
 
 
 # The kernels named in the design notes; each must exist and be compiled by
@@ -127,13 +127,14 @@ _KERNELS = [
     "_proximal.fista",
     "_proximal.lipschitz_constant",
     "_cd.cd_subproblem",
+    "_cd.cd_solve",
 ]
 
 _CALLED_FROM_PYTHON = [
     "_data.column_moments",
     "_proximal.fista",
     "_proximal.lipschitz_constant",
-    "_cd.cd_subproblem",
+    "_cd.cd_solve",
 ]
 
 _SIGNATURE_SCRIPT = """
