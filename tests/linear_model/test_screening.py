@@ -37,17 +37,17 @@ def test_screening_is_safe(seed, n, p, rho, frac, l1_ratio, positive, fit_interc
     l1, l2 = l1_l2_strengths(penalty, frac * top, l1_ratio)
     w_opt, *_ = solve(P, l1, l2, "cd", positive, np.zeros(p), 10**6, 1e-14,
                       np.random.default_rng(0), screening=False)  # fmt: skip
-    # screen from a point between 0 and the optimum (as along a solve), and
-    # from the optimum itself
-    for t in (step, 1.0):
-        w = t * w_opt
+    # screen from points between 0 and the optimum, some of the optimum's
+    # non-zeros still at zero (as along a solve), and from the optimum itself
+    mask = rng.random(p) < 0.5
+    for w in (step * w_opt * mask, w_opt):
         r = yc - Xc @ w
         g = Xc.T @ (P.d * r)
         keep = np.empty(p, dtype=np.bool_)
         gap_safe_screen(g, w, float(P.d @ (r * r)), l1, l2, positive, P.curvature,
                         keep)  # fmt: skip
         lost = (~keep) & (np.abs(w_opt) > 1e-10)
-        assert not lost.any(), (t, np.flatnonzero(lost), w_opt)
+        assert not lost.any(), (w, np.flatnonzero(lost), w_opt)
     # at the optimum the gap, hence the safe sphere, is tiny: every zero
     # feature with a clear KKT margin is discarded (the test is also sharp)
     u = g - l2 * w
