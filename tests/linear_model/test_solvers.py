@@ -21,7 +21,7 @@ def _kkt_residual(X, y, reg, sw=None):
 
     At the optimum, with ``g = Xc^T D r``: ``g_j - l2 w_j = l1 sign(w_j)``
     where ``w_j != 0``, and ``|g_j| <= l1`` where ``w_j == 0`` (``g_j <= l1``
-    with ``positive``); the intercept makes ``sum(d r) = 0``.
+    with ``positive``); a fitted intercept makes ``sum(d r) = 0``.
     """
     d = np.ones(len(y)) if sw is None else sw
     d = d / d.sum()
@@ -34,7 +34,7 @@ def _kkt_residual(X, y, reg, sw=None):
     viol[nz] = np.abs(g[nz] - l2 * w[nz] - l1 * np.sign(w[nz]))
     zero_g = g[~nz] if reg.positive else np.abs(g[~nz])
     viol[~nz] = np.maximum(zero_g - l1, 0.0)
-    return max(viol.max(), abs(d @ r))
+    return max(viol.max(), abs(d @ r) if reg.fit_intercept else 0.0)
 
 
 @pytest.mark.parametrize("dataset", DATASETS)
@@ -131,3 +131,23 @@ def test_constant_feature_gets_zero_coefficient():
     for solver in ("cd", "gd"):
         reg = _fit(X, y, penalty="l1", alpha=0.01, solver=solver)
         assert reg.coef_[-1] == 0.0
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gram_backend_matches_data_backend(penalty, weighted, fit_intercept):
+    X, y = load("tall")  # n >> p, columns with offsets: the Gram case
+    sw = np.random.default_rng(5).uniform(0.2, 2, len(y)) if weighted else None
+    alpha = 0.01 * alpha_max(X, y, sw, fit_intercept)
+    fits = {
+        pre: _fit(X, y, sw, penalty=penalty, alpha=alpha, precompute=pre,
+                  fit_intercept=fit_intercept, tol=1e-12)  # fmt: skip
+        for pre in (True, False, "auto")
+    }
+    for pre in (True, "auto"):
+        assert_allclose(fits[pre].coef_, fits[False].coef_, rtol=1e-7, atol=1e-10)
+        assert_allclose(fits[pre].intercept_, fits[False].intercept_, rtol=1e-9)
+    assert _kkt_residual(X, y, fits[True], sw) < 1e-8 * np.abs(X).max() * np.abs(
+        y
+    ).max()
