@@ -162,10 +162,13 @@ def ridge_spectrum(problem):
     return np.maximum(eigvals, 0.0), basis, basis.T @ (sqrt_d * (P.y - P.y_mean)), True
 
 
-def ridge_path(problem, l2s):
-    """Ridge coefficients for every ``l2`` in ``l2s``: shape (n_features, n)."""
+def ridge_path(problem, l2s, spectrum=None):
+    """Ridge coefficients for every ``l2`` in ``l2s``: shape (n_features, n).
+
+    ``spectrum`` is :func:`ridge_spectrum`'s result, when already computed.
+    """
     P = problem
-    eigvals, basis, proj_y, dual = ridge_spectrum(P)
+    eigvals, basis, proj_y, dual = spectrum or ridge_spectrum(P)
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = proj_y[:, None] / (eigvals[:, None] + np.asarray(l2s)[None, :])
     # l2 = 0 on a singular direction: the minimum-norm solution ignores it
@@ -177,14 +180,15 @@ def ridge_path(problem, l2s):
     return np.asarray(coefs, dtype=P.X.dtype)
 
 
-def ridge_loo_errors(problem, l2s):
+def ridge_loo_errors(problem, l2s, spectrum=None):
     """Leave-one-out squared errors of ridge for every ``l2``, in closed form.
 
     For a linear smoother the leave-one-out residual is ``r_i / (1 - h_ii)``
     with ``h_ii`` the leverage of sample ``i`` (the intercept contributes
     ``d_i``). One eigendecomposition serves every ``l2``; the residuals and
     leverages of all ``l2`` are computed together, block of rows by block of
-    rows, with matrix products.
+    rows, with matrix products. ``spectrum`` is :func:`ridge_spectrum`'s
+    result, when already computed.
 
     Returns
     -------
@@ -196,7 +200,7 @@ def ridge_loo_errors(problem, l2s):
     P = problem
     n = P.X.shape[0]
     l2s = np.asarray(l2s, dtype=np.float64)
-    eigvals, basis, proj_y, dual = ridge_spectrum(P)
+    eigvals, basis, proj_y, dual = spectrum or ridge_spectrum(P)
     with np.errstate(divide="ignore", invalid="ignore"):
         shrink = 1.0 / (eigvals[:, None] + l2s[None, :])  # (k, n_alphas)
     shrink[~np.isfinite(shrink)] = 0.0

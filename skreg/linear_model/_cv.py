@@ -16,9 +16,15 @@ from skreg.linear_model._base import (
     LinearPredictorMixin,
     check_weights,
     prepare_problem,
+    problem_gap,
 )
-from skreg.linear_model._closed_form import ridge_loo_errors
+from skreg.linear_model._closed_form import (
+    ridge_loo_errors,
+    ridge_path,
+    ridge_spectrum,
+)
 from skreg.linear_model._path import alpha_grid, path_on_problem, use_gram
+from skreg.linear_model._penalties import l1_l2_strengths
 from skreg.linear_model._regressor import RegularizedRegressor
 
 __all__ = ["RegularizedRegressorCV"]
@@ -246,7 +252,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     "cv=None (leave-one-out in closed form) cannot enforce "
                     "positive=True; pass cv=5 or another splitter."
                 )
-            mse = np.stack([ridge_loo_errors(full, grid) for grid in grids])
+            spectrum = ridge_spectrum(full)
+            mse = np.stack([ridge_loo_errors(full, grid, spectrum) for grid in grids])
             scores = None
         else:
             cv = check_cv(5 if self.cv is None else self.cv)
@@ -281,20 +288,37 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             self.score_path_ = scores[0] if single else scores
         self.cv_results_ = _summary(candidates, grids, mse, scores)
         t0 = time.perf_counter()
+        if loo:  # the decomposition behind the errors gives the refit too
+            self._refit_from_spectrum(full, spectrum)
+        else:
+            self._refit(X, y, sample_weight)
+        if self.verbose:
+            print(f"[RegularizedRegressorCV] refit penalty={self.penalty_!r} "
+                  f"l1_ratio={self.l1_ratio_:g} alpha={self.alpha_:.4g} in "
+                  f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
+        return self
+
+    def _refit(self, X, y, sample_weight):
         refit = RegularizedRegressor(
             penalty=self.penalty_, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
             fit_intercept=self.fit_intercept, positive=self.positive,
             max_iter=self.max_iter, tol=self.tol, precompute=self.precompute,
         ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
-        if self.verbose:
-            print(f"[RegularizedRegressorCV] refit penalty={self.penalty_!r} "
-                  f"l1_ratio={self.l1_ratio_:g} alpha={self.alpha_:.4g} in "
-                  f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
         self.coef_ = refit.coef_
         self.intercept_ = refit.intercept_
         self.n_iter_ = refit.n_iter_
         self.dual_gap_ = refit.dual_gap_
-        return self
+
+    def _refit_from_spectrum(self, problem, spectrum):
+        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors."""
+        _, l2 = l1_l2_strengths(self.penalty_, self.alpha_, self.l1_ratio_)
+        w = ridge_path(problem, [l2], spectrum)[:, 0]
+        self.coef_ = w
+        self.intercept_ = (
+            float(problem.y_mean - problem.X_mean @ w) if self.fit_intercept else 0.0
+        )
+        self.n_iter_ = 1
+        self.dual_gap_ = problem_gap(problem, w, 0.0, l2, False)
 
     def _alpha_grids(self, problem, candidates):
         if isinstance(self.alphas, Integral):

@@ -113,6 +113,23 @@ def test_l2_leave_one_out_matches_ridge_cv(dataset, fit_intercept):
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
 
 
+@pytest.mark.parametrize("dataset", ["tall", "correlated_wide"])
+def test_l2_leave_one_out_refit_equals_single_fit(dataset):
+    # the refit comes from the eigendecomposition behind the LOO errors: it
+    # must be the ridge solution at alpha_, weights included
+    X, y = load(dataset)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    cv = RegularizedRegressorCV(penalty="l2", alphas=8, cv=None).fit(
+        X, y, sample_weight=sw
+    )
+    single = RegularizedRegressor(penalty="l2", alpha=cv.alpha_).fit(
+        X, y, sample_weight=sw
+    )
+    assert_allclose(cv.coef_, single.coef_, rtol=1e-8, atol=1e-11)
+    assert cv.intercept_ == pytest.approx(single.intercept_, rel=1e-8, abs=1e-11)
+    assert 0.0 <= cv.dual_gap_ <= 1e-8 * np.var(y)
+
+
 def test_cv_chooses_among_penalties():
     X, y = load("correlated_wide")  # a sparse truth: the L1 family should win
     reg = RegularizedRegressorCV(penalty=["l2", "l1"], alphas=20, cv=5).fit(X, y)
