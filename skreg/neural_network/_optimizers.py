@@ -41,12 +41,26 @@ def apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm):
 
 
 @jit(error_model="numpy")
-def _adam_range(theta, grad, m, v, lo, hi, alpha, l1, lr_t, beta_1, beta_2, epsilon):
-    c1 = 1 - beta_1
-    c2 = 1 - beta_2
-    for i in range(lo, hi):
+def _penalized(grad, t, alpha, l1, zero):
+    """``grad + alpha * t + l1 * sign(t)`` (a branch rather than ``np.sign``,
+    which keeps the loops below vectorizable)."""
+    s = l1 if t > zero else (-l1 if t < zero else zero)
+    return grad + alpha * t + s
+
+
+@jit(error_model="numpy")
+def _adam_segment(theta, grad, m, v, alpha, l1, lr_t, beta_1, beta_2, epsilon):
+    # The loops run over whole (sliced) arrays from 0: with an offset start,
+    # Numba guards each index against wraparound and LLVM no longer
+    # vectorizes. A literal 1 would promote float32 scalars to float64; 1 in
+    # the parameters' dtype keeps the arithmetic in float32.
+    one = theta.dtype.type(1)
+    zero = theta.dtype.type(0)
+    c1 = one - beta_1
+    c2 = one - beta_2
+    for i in range(theta.shape[0]):
         t = theta[i]
-        g = grad[i] + alpha * t + l1 * np.sign(t)
+        g = _penalized(grad[i], t, alpha, l1, zero)
         mi = beta_1 * m[i] + c1 * g
         vi = beta_2 * v[i] + c2 * g * g
         m[i] = mi
@@ -64,20 +78,22 @@ def adam_step(theta, grad, m, v, n_weights, alpha, l1, lr_t, beta_1, beta_2,
     (``grad`` itself is not modified). Pass the scalars in the dtype of
     ``theta`` so that float32 updates stay in float32 (and vectorize).
     """
-    zero = alpha * 0
-    _adam_range(theta, grad, m, v, 0, n_weights, alpha, l1, lr_t, beta_1, beta_2,
-                epsilon)
-    _adam_range(theta, grad, m, v, n_weights, theta.shape[0], zero, zero, lr_t,
-                beta_1, beta_2, epsilon)
+    zero = theta.dtype.type(0)
+    w, b = slice(0, n_weights), slice(n_weights, theta.shape[0])
+    _adam_segment(theta[w], grad[w], m[w], v[w], alpha, l1, lr_t, beta_1, beta_2,
+                  epsilon)
+    _adam_segment(theta[b], grad[b], m[b], v[b], zero, zero, lr_t, beta_1, beta_2,
+                  epsilon)
     if max_norm > 0.0:
         apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm)
 
 
 @jit(error_model="numpy")
-def _sgd_range(theta, grad, velocity, lo, hi, alpha, l1, lr, momentum, nesterov):
-    for i in range(lo, hi):
+def _sgd_segment(theta, grad, velocity, alpha, l1, lr, momentum, nesterov):
+    zero = theta.dtype.type(0)
+    for i in range(theta.shape[0]):
         t = theta[i]
-        g = grad[i] + alpha * t + l1 * np.sign(t)
+        g = _penalized(grad[i], t, alpha, l1, zero)
         vel = momentum * velocity[i] - lr * g
         velocity[i] = vel
         if nesterov:
@@ -91,10 +107,9 @@ def sgd_step(theta, grad, velocity, n_weights, alpha, l1, lr, momentum, nesterov
              w_offsets, w_rows, w_cols, max_norm):
     """SGD with (Nesterov) momentum, as scikit-learn's ``SGDOptimizer``; the
     penalty gradient is added as in :func:`adam_step`."""
-    zero = alpha * 0
-    _sgd_range(theta, grad, velocity, 0, n_weights, alpha, l1, lr, momentum,
-               nesterov)
-    _sgd_range(theta, grad, velocity, n_weights, theta.shape[0], zero, zero, lr,
-               momentum, nesterov)
+    zero = theta.dtype.type(0)
+    w, b = slice(0, n_weights), slice(n_weights, theta.shape[0])
+    _sgd_segment(theta[w], grad[w], velocity[w], alpha, l1, lr, momentum, nesterov)
+    _sgd_segment(theta[b], grad[b], velocity[b], zero, zero, lr, momentum, nesterov)
     if max_norm > 0.0:
         apply_max_norm(theta, w_offsets, w_rows, w_cols, max_norm)
