@@ -230,8 +230,14 @@ def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
     total = 0.0
     for i in range(idx.shape[0]):
         r = idx[i]
-        Xb[i, :] = X[r, :]
-        Yb[i, :] = Y[r, :]
+        # explicit loops over 1-d row views: about twice as fast as the
+        # slice assignment ``Xb[i, :] = X[r, :]``
+        x_row, xb_row = X[r], Xb[i]
+        for j in range(x_row.shape[0]):
+            xb_row[j] = x_row[j]
+        y_row, yb_row = Y[r], Yb[i]
+        for j in range(y_row.shape[0]):
+            yb_row[j] = y_row[j]
         swb[i] = sw[r]
         total += sw[r]
     return total
