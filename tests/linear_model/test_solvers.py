@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skreg import RegularizedRegressor
 from skreg.linear_model._base import prepare_problem, solve
-from skreg.linear_model._penalties import l1_l2_strengths
+from skreg.linear_model._cd import _correlation_and_quad, _polish, _refresh
+from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
 from ._datasets import DATASETS, alpha_max, load
 
@@ -73,20 +74,85 @@ def test_cd_and_gd_agree_and_satisfy_kkt(dataset, penalty, positive):
 @pytest.mark.parametrize("working_set", [True, False])
 @pytest.mark.parametrize("screening", [True, False])
 @pytest.mark.parametrize("anderson", [True, False])
-def test_cd_accelerations_do_not_change_the_solution(working_set, screening, anderson):
+@pytest.mark.parametrize("polish", [True, False])
+def test_cd_accelerations_do_not_change_the_solution(working_set, screening, anderson,
+                                                     polish):  # fmt: skip
     X, y = load("correlated_wide")
     problem = prepare_problem(np.asfortranarray(X), y, None, True)
     l1, l2 = l1_l2_strengths("l1", 0.02 * alpha_max(X, y), 0.5)
     rng = np.random.default_rng(0)
     w_plain, *_ = solve(problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6,
                         1e-13, rng, working_set=False, screening=False,
-                        anderson=False)  # fmt: skip
+                        anderson=False, polish=False)  # fmt: skip
     w, n_iter, gap, tol_abs = solve(
         problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6, 1e-13, rng,
         working_set=working_set, screening=screening, anderson=anderson,
+        polish=polish,
     )
     assert gap <= tol_abs
     assert_allclose(w, w_plain, rtol=1e-6, atol=1e-9)
+
+
+def _kernel_state(problem, w):
+    """The solver's state at ``w``: design, state, offset, features, g, quad."""
+    P, design = problem, problem.design
+    n, p = P.X.shape
+    state = np.empty(p if P.gram is not None else n)  # g or the residual
+    offset = np.zeros(1)
+    _refresh(design.kind, design.arrays, P.y, P.y_mean, P.X_mean, w, state, offset)
+    active = np.arange(p)
+    g = np.empty(p)
+    quad = _correlation_and_quad(design.kind, design.arrays, P.d, P.uniform,
+                                 P.y_scale, w, state, offset, active, g)  # fmt: skip
+    return design, state, offset, active, g, quad
+
+
+@pytest.mark.parametrize("dataset", ["correlated_wide", "tall"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("gram", [False, True])
+def test_polish_step_lands_on_the_solution(dataset, penalty, positive, gram):
+    # From a point with the support and signs of the solution, the Newton
+    # step of _polish solves the smooth problem on that support: it must
+    # land on the solution found by many epochs of coordinate descent.
+    X, y = load(dataset)
+    problem = prepare_problem(np.asfortranarray(X), y, None, True, gram=gram)
+    l1, l2 = l1_l2_strengths(penalty, 0.01 * alpha_max(X, y), 0.5)
+    rng = np.random.default_rng(0)
+    w_star, *_ = solve(problem, l1, l2, "cd", positive, np.zeros(X.shape[1]),
+                       10**6, 1e-14, rng, polish=False)  # fmt: skip
+    assert np.count_nonzero(w_star) >= 1
+    w = w_star * np.random.default_rng(1).uniform(0.9, 1.1, w_star.shape)
+    P = problem
+    design, state, offset, active, g, quad = _kernel_state(problem, w)
+    primal, _ = duality_gap(g, w, quad, l1, l2, positive, P.curvature)
+    assert _polish(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
+                   P.y_scale, P.X_mean, w, state, offset, g, active, l1, l2,
+                   positive, primal)  # fmt: skip
+    assert_allclose(w, w_star, rtol=1e-7, atol=1e-10 * np.abs(w_star).max())
+    # the state was updated with w
+    expected = np.empty_like(state)
+    _refresh(design.kind, design.arrays, P.y, P.y_mean, P.X_mean, w, expected,
+             np.zeros(1))  # fmt: skip
+    assert_allclose(state, expected, rtol=0, atol=1e-12 * np.abs(y).max())
+
+
+def test_polish_keeps_the_point_when_the_step_does_not_help():
+    X, y = load("correlated_wide")
+    problem = prepare_problem(np.asfortranarray(X), y, None, True)
+    l1, _ = l1_l2_strengths("l1", 0.05 * alpha_max(X, y), 1.0)
+    rng = np.random.default_rng(0)
+    w_star, *_ = solve(problem, l1, 0.0, "cd", False, np.zeros(X.shape[1]),
+                       10**6, 1e-14, rng)  # fmt: skip
+    P = problem
+    design, state, offset, active, g, quad = _kernel_state(problem, w_star)
+    # a claimed objective below the optimum: no step can beat it
+    primal = duality_gap(g, w_star, quad, l1, 0.0, False, P.curvature)[0] - 1.0
+    w = w_star.copy()
+    assert not _polish(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
+                       P.y_scale, P.X_mean, w, state, offset, g, active, l1, 0.0,
+                       False, primal)  # fmt: skip
+    assert_array_equal(w, w_star)
 
 
 def test_random_selection_converges_and_is_reproducible():
