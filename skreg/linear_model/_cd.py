@@ -13,7 +13,10 @@ computes the full duality gap, stops, discards the features that gap-safe
 screening proves to be zero, picks the next working set from the features
 that violate the optimality conditions most, and (``precompute="auto"``)
 switches to the Gram backend once the epochs have cost more than building
-the Gram matrix would.
+the Gram matrix would. Once the support has (nearly) stopped changing, a
+Newton step on it (:func:`_polish`) solves the smooth problem that remains
+in one linear solve, where coordinate descent on strongly correlated
+columns would need many epochs.
 
 The objective, the proximal step and the duality gap are in
 :mod:`skreg.linear_model._penalties`.

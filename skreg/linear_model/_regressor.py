@@ -56,8 +56,9 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
         implicit centring: no centred copy of ``X`` is made.
     solver : {"auto", "cd", "gd", "cholesky"}, default="auto"
         - "cd": coordinate descent (cyclic or random, see ``selection``) on
-          working sets of features, with gap-safe screening and Anderson
-          extrapolation; any penalty; dense or sparse ``X``.
+          working sets of features, with gap-safe screening, Anderson
+          extrapolation and, on dense ``X``, a Newton step once the support
+          has settled; any penalty; dense or sparse ``X``.
         - "gd": accelerated proximal gradient (FISTA with restarts); any
           penalty; dense or sparse ``X``.
         - "cholesky": closed form through the normal equations (primal when

@@ -111,12 +111,15 @@ def _kernel_state(problem, w):
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("gram", [False, True])
-def test_polish_step_lands_on_the_solution(dataset, penalty, positive, gram):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_polish_step_lands_on_the_solution(dataset, penalty, positive, gram,
+                                           weighted):  # fmt: skip
     # From a point with the support and signs of the solution, the Newton
     # step of _polish solves the smooth problem on that support: it must
     # land on the solution found by many epochs of coordinate descent.
     X, y = load(dataset)
-    problem = prepare_problem(np.asfortranarray(X), y, None, True, gram=gram)
+    sw = np.random.default_rng(2).uniform(0.2, 3.0, len(y)) if weighted else None
+    problem = prepare_problem(np.asfortranarray(X), y, sw, True, gram=gram)
     l1, l2 = l1_l2_strengths(penalty, 0.01 * alpha_max(X, y), 0.5)
     rng = np.random.default_rng(0)
     w_star, *_ = solve(problem, l1, l2, "cd", positive, np.zeros(X.shape[1]),
