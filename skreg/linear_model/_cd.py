@@ -502,6 +502,7 @@ def cd_solve(
     keep = np.empty(p, dtype=np.bool_)
     last_support = np.zeros(p, dtype=np.bool_)
     just_polished = False
+    polish_spent = 0.0
     n_iter = 0
     gap = np.inf
     rel_update = np.inf
@@ -520,7 +521,7 @@ def cd_solve(
             break
         # Newton step on the support once it has (nearly) stopped changing
         # and determines the solution (at most n_samples features); not
-        # twice in a row.
+        # twice in a row ...
         n_supp = 0
         n_changed = 0
         for k in range(m):
@@ -529,9 +530,17 @@ def cd_solve(
             n_changed += nz != last_support[active[k]]
             last_support[active[k]] = nz
         same = n_changed <= max(1, n_supp // 50)
+        # ... and only while the Newton steps (Gram of the support and a
+        # dense solve, done by BLAS / LAPACK, about _GRAM_SPEEDUP times
+        # faster per entry than the epochs) have cost less in all than the
+        # epochs: they can never dominate the run.
+        k = float(n_supp)
+        polish_cost = k * k * ((0.0 if kind == GRAM else n) + k / 3.0) / _GRAM_SPEEDUP
+        affordable = polish_spent + polish_cost <= work
         if (polish and l1 > 0.0 and kind != SPARSE and not just_polished
-                and same and 0 < n_supp <= n):
+                and same and 0 < n_supp <= n and affordable):
             just_polished = True
+            polish_spent += polish_cost
             if _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w,
                        state, offset, g[:m], active, l1, l2, positive, primal):
                 continue
