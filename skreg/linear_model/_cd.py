@@ -382,12 +382,15 @@ def _support_gram(kind, design, d, uniform, X_mean, support):
                 out[a, b] = G[support[a], support[b]]
         return out
     n = X.shape[0]
+    sqrt_d = np.empty(n)
+    for i in range(n):
+        sqrt_d[i] = np.sqrt(d[0] if uniform else d[i])
     cols = np.empty((k, n))  # row c: column support[c], centred, times sqrt(d)
     for c in range(k):
         j = support[c]
         m = X_mean[j]
         for i in range(n):
-            cols[c, i] = (X[i, j] - m) * np.sqrt(d[0] if uniform else d[i])
+            cols[c, i] = (X[i, j] - m) * sqrt_d[i]
     return np.dot(cols, cols.T)
 
 
