@@ -50,6 +50,8 @@ __all__ = ["enet_coordinate_descent", "Design", "DENSE", "SPARSE", "GRAM"]
 DENSE, SPARSE, GRAM = 0, 1, 2
 # Anderson extrapolation combines this many successive iterates.
 _ANDERSON_K = 5
+# Epochs over the non-zero features only, between two full epochs.
+_ACTIVE_EPOCHS = 4
 # The subproblem's gap is checked every this many epochs.
 _CHECK_EVERY = 10
 # The first working set holds at least this many features. Every growth of
@@ -75,7 +77,10 @@ class Design:
     def __init__(self, kind, dtype, X=None, sparse=None, gram=None):
         empty1 = readonly_view(np.empty(0, dtype=dtype))
         if X is None:
-            X = readonly_view(np.empty((0, 0), dtype=dtype, order="F"))
+            # (2, 2) in Fortran order is F- but not C-contiguous; an empty
+            # (or single-row) array is both, and Numba would type it as C,
+            # compiling a second variant of every kernel
+            X = readonly_view(np.zeros((2, 2), dtype=dtype, order="F"))
         elif not X.flags.f_contiguous:  # a C-ordered X would compile anew
             raise ValueError("The dense kernels take an F-contiguous X.")
         if sparse is None:
@@ -206,14 +211,17 @@ def cd_subproblem(
 
     Converged means that the subproblem's duality gap is at most ``tol``
     and, when ``tol`` is the final tolerance ``final_tol``, scikit-learn's
-    criterion that the last epoch changed no coefficient by more than
+    criterion that the last full epoch changed no coefficient by more than
     ``tol_update * max|w|``. ``w`` and the state are updated in place;
-    coefficients outside ``ws`` are zero and stay so. Every
-    ``_ANDERSON_K + 1`` epochs the last iterates are extrapolated; the
-    extrapolated point is kept only if it lowers the objective.
+    coefficients outside ``ws`` are zero and stay so. A full epoch over
+    ``ws`` is followed by ``_ACTIVE_EPOCHS`` epochs over its non-zero
+    coefficients only. Every ``_ANDERSON_K + 1`` epochs the last iterates
+    are extrapolated; the extrapolated point is kept only if it lowers the
+    objective.
 
-    Returns the number of epochs run, the subproblem's gap and the relative
-    size ``max|delta| / max|w|`` of the last epoch's updates.
+    Returns the number of epochs run, the subproblem's gap, the relative
+    size ``max|delta| / max|w|`` of the last full epoch's updates and the
+    number of coordinate updates made.
     """
     nws = ws.shape[0]
     K = _ANDERSON_K
@@ -226,19 +234,37 @@ def cd_subproblem(
     offset_acc = np.zeros(1)
     g = np.empty(nws)
     order = np.arange(nws)
+    nonzero = np.empty(nws, dtype=np.int64)
     curv_ws = np.empty(nws)
     for k in range(nws):
         curv_ws[k] = curvature[ws[k]]
     gap = np.inf
     rel_update = np.inf
     n_epochs = 0
+    n_updates = 0  # coordinate updates, for the caller's cost accounting
     for epoch in range(max_epochs):
+        # Between full epochs, _ACTIVE_EPOCHS epochs only over the features
+        # that are non-zero (glmnet's active-set cycling): the others are
+        # mostly zero at the optimum, and the full epochs let them enter.
+        full = random_order or epoch % (_ACTIVE_EPOCHS + 1) == 0
         if random_order:
             for k in range(nws):
                 order[k] = rng.integers(0, nws)
-        dw_max, w_max = _epoch(kind, design, d, uniform, X_mean, curvature, w,
-                               state, offset, ws, order, l1, l2, positive)  # fmt: skip
-        rel_update = dw_max / w_max if w_max > 0.0 else 0.0
+        if full:
+            dw_max, w_max = _epoch(kind, design, d, uniform, X_mean, curvature, w,
+                                   state, offset, ws, order, l1, l2,
+                                   positive)  # fmt: skip
+            rel_update = dw_max / w_max if w_max > 0.0 else 0.0
+            n_updates += nws
+        else:
+            n_nz = 0
+            for k in range(nws):
+                if w[ws[k]] != 0.0:
+                    nonzero[n_nz] = k
+                    n_nz += 1
+            _epoch(kind, design, d, uniform, X_mean, curvature, w, state, offset,
+                   ws, nonzero[:n_nz], l1, l2, positive)  # fmt: skip
+            n_updates += n_nz
         n_epochs = epoch + 1
         if anderson:
             slot = epoch % (K + 1)
@@ -272,7 +298,7 @@ def cd_subproblem(
                             w[ws[k]] = w_acc[ws[k]]
                         state[:] = state_acc
                         offset[0] = offset_acc[0]
-        small_update = rel_update <= tol_update
+        small_update = full and rel_update <= tol_update
         if small_update or n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
             quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
                                          offset, ws, g)  # fmt: skip
@@ -283,7 +309,7 @@ def cd_subproblem(
             # solved to a looser tolerance than the final one skip it.
             if gap <= tol and (small_update or tol > final_tol):
                 break
-    return n_epochs, gap, rel_update
+    return n_epochs, gap, rel_update, n_updates
 
 
 def enet_coordinate_descent(
@@ -312,7 +338,8 @@ def enet_coordinate_descent(
     l1, l2 : float
     positive : bool
     max_iter : int
-        Maximum number of epochs (passes over the current working set).
+        Maximum number of epochs (passes over the current working set or,
+        between full passes, over its non-zero coefficients).
     tol : float
         Absolute tolerance on the duality gap.
     tol_update : float
@@ -592,13 +619,13 @@ def cd_solve(
             tol_in = tol
         if work > gram_work:
             return n_iter, gap, True
-        epochs, _, rel_update = cd_subproblem(
+        epochs, _, rel_update, n_updates = cd_subproblem(
             kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
             state, offset, ws, l1, l2, positive, max_iter - n_iter, tol_in, tol,
             tol_update, rng, random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
-        work += epochs * ws.shape[0] * (p if kind == GRAM else n)
+        work += n_updates * (p if kind == GRAM else n)
         _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
     return n_iter, gap, False
 
