@@ -66,6 +66,11 @@ class Problem:
     def n_features(self):
         return self.X.shape[1]
 
+    def intercept(self, w):
+        """The optimal intercept for ``w``: ``y_mean - X_mean @ w`` (0 without
+        an intercept, where both means are 0)."""
+        return float(self.y_mean - self.X_mean @ w)
+
     @property
     def design(self):
         """The :class:`~skreg.linear_model._cd.Design` of the kernels."""

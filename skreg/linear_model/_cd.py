@@ -431,20 +431,18 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
     ``(Xc_S^T D Xc_S + l2 I) v = Xc_S^T D yc - l1 s``. Coordinate descent
     needs many epochs to get there when the columns of ``S`` are strongly
     correlated; one solve does it. ``w`` moves from its value towards ``v``
-    as far as no coefficient changes sign (on that segment the objective is
-    this smooth quadratic, which decreases towards its minimizer), and the
-    step is kept only if the objective decreased. ``g`` holds
+    (the full step first; if a coefficient would change sign, it stops at
+    zero, and the step is halved a few times; last, the segment on which no
+    sign changes, where the objective is this smooth quadratic and
+    decreases towards its minimizer). A step is kept only if the objective
+    decreased. ``g`` holds
     ``Xc^T D r`` for the features ``active``; ``primal`` is the objective
     at ``w``. ``w`` and the state are updated in place.
     """
     m = active.shape[0]
-    k = 0
-    for t in range(m):
-        if w[active[t]] != 0.0:
-            k += 1
-    support = np.empty(k, dtype=np.int64)
-    rhs = np.empty(k)
-    w_s = np.empty(k)
+    support = np.empty(m, dtype=np.int64)
+    rhs = np.empty(m)
+    w_s = np.empty(m)  # the coefficients before the step
     k = 0
     for t in range(m):
         j = active[t]
@@ -453,6 +451,7 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
             w_s[k] = w[j]
             rhs[k] = g[t] - l1 * (1.0 if w[j] > 0.0 else -1.0)
             k += 1
+    support, rhs, w_s = support[:k], rhs[:k], w_s[:k]
     A = _support_gram(kind, design, d, uniform, X_mean, support)
     rhs += A @ w_s  # Xc_S^T D yc = g_S + A w_S
     scale = 0.0
@@ -475,7 +474,6 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
             segment = min(segment, w_s[a] / (w_s[a] - v[a]))
     # ... then, if it is short, projected steps (coefficients that would
     # change sign stop at zero), halved until one lowers the objective.
-    old = w.copy()
     step = 1.0
     for attempt in range(5):
         if attempt == 4 or step <= segment:
@@ -493,7 +491,8 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
         if step == segment:
             break
         step *= 0.5
-    w[:] = old
+    for a in range(k):
+        w[support[a]] = w_s[a]
     _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
     return False
 

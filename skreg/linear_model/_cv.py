@@ -314,9 +314,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         _, l2 = l1_l2_strengths(self.penalty_, self.alpha_, self.l1_ratio_)
         w = ridge_path(problem, [l2], spectrum)[:, 0]
         self.coef_ = w
-        self.intercept_ = (
-            float(problem.y_mean - problem.X_mean @ w) if self.fit_intercept else 0.0
-        )
+        self.intercept_ = problem.intercept(w)
         self.n_iter_ = 1
         self.dual_gap_ = problem_gap(problem, w, 0.0, l2, False)
 

@@ -239,9 +239,7 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
                 stacklevel=3,  # the caller of fit, past sklearn's _fit_context
             )
         self.coef_ = w
-        self.intercept_ = (
-            float(problem.y_mean - problem.X_mean @ w) if self.fit_intercept else 0.0
-        )
+        self.intercept_ = problem.intercept(w)
         self.n_iter_ = n_iter
         self.dual_gap_ = gap
         self.solver_ = solver
