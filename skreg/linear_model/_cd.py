@@ -64,6 +64,12 @@ _WS_MIN = 100
 # builds it (n p^2 / 2 multiply-adds) runs roughly this much faster per
 # entry than a coordinate-descent pass, which is bound by memory.
 _GRAM_SPEEDUP = 64.0
+# The Newton steps' matrix products and Cholesky factorization run about
+# this much faster per multiply-add than an epoch per entry read (measured
+# here: 20-30 with two BLAS threads; the constant errs on the cautious side).
+_POLISH_SPEEDUP = 16.0
+# ... and together they may cost at most this share of the epochs' work.
+_POLISH_SHARE = 0.25
 
 
 class Design:
@@ -394,19 +400,35 @@ def enet_coordinate_descent(
 
 
 @jit
-def _support_gram(kind, design, d, uniform, X_mean, support):
+def _support_gram(kind, design, d, uniform, X_mean, support, cache, cached_pos):
     """``Xc_S^T D Xc_S`` (float64) for the features ``support``.
 
-    Dense: the centred, weighted columns are copied into a buffer and
-    multiplied by BLAS; Gram backend: read from ``G``.
+    Gram backend: read from ``G``. Dense: the entries between features of
+    the last support (``cache``, with ``cached_pos[j]`` the row of feature
+    ``j`` in it, -1 if absent) are copied, only the rows of new features
+    are computed, by BLAS from their centred, weighted columns.
     """
     X, _, _, _, G, _ = design
     k = support.shape[0]
+    out = np.empty((k, k))
     if kind == GRAM:
-        out = np.empty((k, k))
         for a in range(k):
             for b in range(k):
                 out[a, b] = G[support[a], support[b]]
+        return out
+    new = np.empty(k, dtype=np.int64)
+    n_new = 0
+    for a in range(k):
+        pa = cached_pos[support[a]]
+        if pa < 0:
+            new[n_new] = a
+            n_new += 1
+            continue
+        for b in range(k):
+            pb = cached_pos[support[b]]
+            if pb >= 0:
+                out[a, b] = cache[pa, pb]
+    if n_new == 0:
         return out
     n = X.shape[0]
     sqrt_d = np.empty(n)
@@ -418,13 +440,43 @@ def _support_gram(kind, design, d, uniform, X_mean, support):
         m = X_mean[j]
         for i in range(n):
             cols[c, i] = (X[i, j] - m) * sqrt_d[i]
-    return np.dot(cols, cols.T)
+    fresh = np.dot(cols[new[:n_new]], cols.T)  # (n_new, k)
+    for t in range(n_new):
+        a = new[t]
+        for b in range(k):
+            out[a, b] = fresh[t, b]
+            out[b, a] = fresh[t, b]
+    return out
+
+
+@jit
+def _cholesky_solve(A, b):
+    """``A^{-1} b`` for a symmetric positive definite ``A``; None if it is not."""
+    try:
+        L = np.linalg.cholesky(A)
+    except Exception:  # noqa: BLE001 - not positive definite: no step
+        return None
+    k = b.shape[0]
+    z = np.empty(k)
+    for a in range(k):  # L z = b
+        s = b[a]
+        for c in range(a):
+            s -= L[a, c] * z[c]
+        z[a] = s / L[a, a]
+    v = np.empty(k)
+    for a in range(k - 1, -1, -1):  # L^T v = z
+        s = z[a]
+        for c in range(a + 1, k):
+            s -= L[c, a] * v[c]
+        v[a] = s / L[a, a]
+    return v
 
 
 @jit
 def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
-            offset, g, active, l1, l2, positive, primal):  # fmt: skip
-    """Newton step on the current support and signs; True if it helped.
+            offset, g, active, l1, l2, positive, primal, cache,
+            cached_pos):  # fmt: skip
+    """Newton step on the current support and signs.
 
     Where the support ``S`` and the signs ``s`` of the solution are known,
     the problem is smooth and its minimizer solves the linear system
@@ -438,6 +490,11 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
     decreased. ``g`` holds
     ``Xc^T D r`` for the features ``active``; ``primal`` is the objective
     at ``w``. ``w`` and the state are updated in place.
+
+    ``cache`` and ``cached_pos`` hold the Gram matrix of the last support
+    (see :func:`_support_gram`); ``cached_pos`` is updated in place. Returns
+    whether the step helped, and the Gram matrix of this support (the next
+    call's ``cache``).
     """
     m = active.shape[0]
     support = np.empty(m, dtype=np.int64)
@@ -452,7 +509,13 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
             rhs[k] = g[t] - l1 * (1.0 if w[j] > 0.0 else -1.0)
             k += 1
     support, rhs, w_s = support[:k], rhs[:k], w_s[:k]
-    A = _support_gram(kind, design, d, uniform, X_mean, support)
+    gram = _support_gram(kind, design, d, uniform, X_mean, support, cache,
+                         cached_pos)  # fmt: skip
+    for j in range(cached_pos.shape[0]):
+        cached_pos[j] = -1
+    for a in range(k):
+        cached_pos[support[a]] = a
+    A = gram.copy()
     rhs += A @ w_s  # Xc_S^T D yc = g_S + A w_S
     scale = 0.0
     for a in range(k):
@@ -460,13 +523,12 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
         scale = max(scale, A[a, a])
     for a in range(k):  # a relative ridge of 1e-12 keeps the solve defined
         A[a, a] += 1e-12 * scale
-    try:
-        v = np.linalg.solve(A, rhs)
-    except Exception:  # noqa: BLE001 - a singular system: no step
-        return False
+    v = _cholesky_solve(A, rhs)
+    if v is None:
+        return False, gram
     for a in range(k):
         if not np.isfinite(v[a]):
-            return False
+            return False, gram
     # The largest step on which no coefficient changes sign ...
     segment = 1.0
     for a in range(k):
@@ -487,14 +549,14 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
         quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
                                      offset, active[:0], g[:0])  # fmt: skip
         if 0.5 * quad + _penalty_value(w, l1, l2) < primal:
-            return True
+            return True, gram
         if step == segment:
             break
         step *= 0.5
     for a in range(k):
         w[support[a]] = w_s[a]
     _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
-    return False
+    return False, gram
 
 
 @jit
@@ -535,6 +597,8 @@ def cd_solve(
     last_support = np.zeros(p, dtype=np.bool_)
     just_polished = False
     polish_spent = 0.0
+    cache = np.empty((0, 0))  # the Gram matrix of the last polished support
+    cached_pos = np.full(p, -1, dtype=np.int64)
     n_iter = 0
     gap = np.inf
     rel_update = np.inf
@@ -555,28 +619,37 @@ def cd_solve(
         # not twice in a row ...
         n_supp = 0
         n_changed = 0
+        n_new = 0  # support features outside the cached support Gram
         for k in range(m):
             nz = w_act[k] != 0.0
             n_supp += nz
             n_changed += nz != last_support[active[k]]
             last_support[active[k]] = nz
+            n_new += nz and cached_pos[active[k]] < 0
         same = n_changed <= max(1, n_supp // 50)
-        # ... and only while the Newton steps (Gram of the support and a
-        # dense solve, done by BLAS / LAPACK, about _GRAM_SPEEDUP times
-        # faster per entry than the epochs) have cost less in all than the
-        # epochs: they can never dominate the run. The cost counts the
-        # Gram (k^2 n; k^3 / 3 on the Gram backend) and not the solve
-        # (k^3 / 3 <= k^2 n / 3 since k <= n), so that the decision is the
-        # same for a weighted sample and for its repeated rows.
+        # ... and only while the Newton steps have cost less in all than a
+        # quarter of the epochs: where coordinate descent converges well
+        # (the support found early, the gap falling fast), a Newton step
+        # saves fewer epochs than it costs. The cost (in units of
+        # entries read by the epochs) counts the new rows of the support
+        # Gram (k_new k n) and the solve (k^3 / 3, counted as k^2 n / 3 >= it
+        # on the dense backend, so that a weighted sample and its repeated
+        # rows take the same steps).
         k = float(n_supp)
-        polish_cost = k * k * (k / 3.0 if kind == GRAM else n) / _GRAM_SPEEDUP
-        affordable = polish_spent + polish_cost <= work
+        if kind == GRAM:
+            polish_cost = k * k * k / 3.0 / _POLISH_SPEEDUP
+        else:
+            polish_cost = (n_new + k / 3.0) * k * n / _POLISH_SPEEDUP
+        affordable = polish_spent + polish_cost <= _POLISH_SHARE * work
         if (polish and l1 > 0.0 and kind != SPARSE and not just_polished
                 and same and n_supp > 0 and affordable):
             just_polished = True
             polish_spent += polish_cost
-            if _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w,
-                       state, offset, g[:m], active, l1, l2, positive, primal):
+            helped, cache = _polish(kind, design, y, d, uniform, y_mean, y_scale,
+                                    X_mean, w, state, offset, g[:m], active, l1,
+                                    l2, positive, primal, cache,
+                                    cached_pos)  # fmt: skip
+            if helped:
                 continue
         just_polished = False
         if screening and l1 > 0.0:

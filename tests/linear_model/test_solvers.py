@@ -6,7 +6,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skreg import RegularizedRegressor
 from skreg.linear_model._base import prepare_problem, solve
-from skreg.linear_model._cd import _correlation_and_quad, _polish, _refresh
+from skreg.linear_model._cd import (
+    _correlation_and_quad,
+    _polish,
+    _refresh,
+    _support_gram,
+)
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
 from ._datasets import DATASETS, alpha_max, load
@@ -107,6 +112,11 @@ def _kernel_state(problem, w):
     return design, state, offset, active, g, quad
 
 
+def _empty_cache(w):
+    """No support Gram cached yet (the last two arguments of _polish)."""
+    return np.empty((0, 0)), np.full(w.shape[0], -1, dtype=np.int64)
+
+
 @pytest.mark.parametrize("dataset", ["correlated_wide", "tall"])
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("positive", [False, True])
@@ -129,15 +139,43 @@ def test_polish_step_lands_on_the_solution(dataset, penalty, positive, gram,
     P = problem
     design, state, offset, active, g, quad = _kernel_state(problem, w)
     primal, _ = duality_gap(g, w, quad, l1, l2, positive, P.curvature)
-    assert _polish(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
-                   P.y_scale, P.X_mean, w, state, offset, g, active, l1, l2,
-                   positive, primal)  # fmt: skip
+    helped, _ = _polish(design.kind, design.arrays, P.y, P.d, P.uniform,
+                        P.y_mean, P.y_scale, P.X_mean, w, state, offset, g,
+                        active, l1, l2, positive, primal,
+                        *_empty_cache(w))  # fmt: skip
+    assert helped
     assert_allclose(w, w_star, rtol=1e-7, atol=1e-10 * np.abs(w_star).max())
     # the state was updated with w
     expected = np.empty_like(state)
     _refresh(design.kind, design.arrays, P.y, P.y_mean, P.X_mean, w, expected,
              np.zeros(1))  # fmt: skip
     assert_allclose(state, expected, rtol=0, atol=1e-12 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_support_gram_reuses_the_cached_entries(weighted):
+    # The Gram matrix of a support built from the last support's (shared
+    # features copied, the rows of new features computed) equals the one
+    # computed from scratch, and both equal Xc_S^T D Xc_S from numpy.
+    X, y = load("correlated_wide")
+    sw = np.random.default_rng(3).uniform(0.2, 3.0, len(y)) if weighted else None
+    P = prepare_problem(np.asfortranarray(X), y, sw, True)
+    design, p = P.design, X.shape[1]
+    old = np.array([1, 4, 5, 9, 20], dtype=np.int64)
+    new = np.array([0, 4, 9, 11, 20, 33], dtype=np.int64)  # 3 shared, 3 new
+    empty, no_pos = np.empty((0, 0)), np.full(p, -1, dtype=np.int64)
+    cache = _support_gram(design.kind, design.arrays, P.d, P.uniform, P.X_mean,
+                          old, empty, no_pos)  # fmt: skip
+    pos = no_pos.copy()
+    pos[old] = np.arange(old.size)
+    reused = _support_gram(design.kind, design.arrays, P.d, P.uniform, P.X_mean,
+                           new, cache, pos)  # fmt: skip
+    d = np.full(len(y), 1.0 / len(y)) if sw is None else sw / sw.sum()
+    Xc = X[:, new] - d @ X[:, new]
+    assert_allclose(reused, Xc.T @ (d[:, None] * Xc), rtol=1e-12, atol=1e-14)
+    assert_allclose(reused, _support_gram(design.kind, design.arrays, P.d,
+                                          P.uniform, P.X_mean, new, empty,
+                                          no_pos), rtol=1e-13)  # fmt: skip
 
 
 def test_polish_keeps_the_point_when_the_step_does_not_help():
@@ -152,9 +190,11 @@ def test_polish_keeps_the_point_when_the_step_does_not_help():
     # a claimed objective below the optimum: no step can beat it
     primal = duality_gap(g, w_star, quad, l1, 0.0, False, P.curvature)[0] - 1.0
     w = w_star.copy()
-    assert not _polish(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
-                       P.y_scale, P.X_mean, w, state, offset, g, active, l1, 0.0,
-                       False, primal)  # fmt: skip
+    helped, _ = _polish(design.kind, design.arrays, P.y, P.d, P.uniform,
+                        P.y_mean, P.y_scale, P.X_mean, w, state, offset, g,
+                        active, l1, 0.0, False, primal,
+                        *_empty_cache(w))  # fmt: skip
+    assert not helped
     assert_array_equal(w, w_star)
 
 
