@@ -208,6 +208,34 @@ def _penalty_value(w, l1, l2):
 
 
 @jit
+def _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, l1, l2):
+    """The objective at ``w`` (computes the state from scratch)."""
+    state = np.empty(y.shape[0] if kind != GRAM else w.shape[0])
+    offset = np.zeros(1)
+    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    empty = np.empty(0, dtype=np.int64)
+    quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
+                                 offset, empty, np.empty(0))  # fmt: skip
+    return 0.5 * quad + _penalty_value(w, l1, l2)
+
+
+@jit
+def _dual_value(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+                w, l1, l2, positive):  # fmt: skip
+    """The dual objective at the dual point that ``w`` gives (a lower bound
+    on the optimum of the problem with ``l1``, ``l2``, wherever ``w`` is)."""
+    p = w.shape[0]
+    state = np.empty(y.shape[0] if kind != GRAM else p)
+    offset = np.zeros(1)
+    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    g = np.empty(p)
+    quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
+                                 offset, np.arange(p), g)  # fmt: skip
+    primal, gap = duality_gap(g, w, quad, l1, l2, positive, curvature)
+    return primal - gap
+
+
+@jit
 def cd_subproblem(
     kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
     offset, ws, l1, l2, positive, max_epochs, tol, final_tol, tol_update, rng,
@@ -322,7 +350,7 @@ def enet_coordinate_descent(
     design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, l1, l2,
     positive, max_iter, tol, tol_update, rng, random_order=False,
     working_set=True, screening=True, anderson=True, precompute="auto",
-    polish=True,
+    polish=True, w_guess=None,
 ):  # fmt: skip
     """Minimize the penalized least squares of ``_penalties`` by coordinate descent.
 
@@ -363,6 +391,13 @@ def enet_coordinate_descent(
         With a dense design and ``n_samples > n_features``: True switches to
         the Gram backend at once, "auto" when the epochs have cost more than
         the Gram matrix would, False never.
+    w_guess : ndarray of shape (n_features,), default=None
+        A second starting point (a path's prediction of the solution): the
+        solver starts from whichever of ``w`` and ``w_guess`` has the lower
+        objective. The dual point of ``w`` still serves the stopping test:
+        the gap is measured against the best dual value seen, since the
+        residual of a point closer to the solution does not always give the
+        better dual point.
 
     Returns
     -------
@@ -378,6 +413,15 @@ def enet_coordinate_descent(
     n = y.shape[0]
     dtype = w.dtype
     kind = design.kind
+    dual_floor = -np.inf  # the best dual value known, for the stopping test
+    if w_guess is not None:
+        args = (kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean)
+        w_guess = np.ascontiguousarray(w_guess, dtype=dtype)
+        if _objective(*args, w_guess, l1, l2) < _objective(*args, w, l1, l2):
+            # w's dual point may still certify better than the guess's
+            if l1 > 0.0 or l2 > 0.0:
+                dual_floor = _dual_value(*args, curvature, w, l1, l2, positive)
+            w[:] = w_guess
     can_gram = kind == DENSE and n > p and precompute is not False
     if can_gram and precompute is True:
         design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
@@ -390,7 +434,7 @@ def enet_coordinate_descent(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
             curvature, w, state, l1, l2, positive, max_iter - n_iter, tol,
             tol_update, rng, random_order, working_set, screening, anderson,
-            polish, gram_work,
+            polish, gram_work, dual_floor,
         )  # fmt: skip
         n_iter += epochs
         if not wants_gram:
@@ -563,13 +607,15 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
 def cd_solve(
     kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
     l1, l2, positive, max_iter, tol, tol_update, rng, random_order, working_set,
-    screening, anderson, polish, gram_work,
+    screening, anderson, polish, gram_work, dual_floor,
 ):  # fmt: skip
     """The outer loop of :func:`enet_coordinate_descent`, compiled.
 
     Returns the epochs run, the gap, and whether it stopped early because
     the epochs have cost ``gram_work`` matrix entries (the caller then
     switches to the Gram backend and calls again from the current ``w``).
+    The gap returned and tested is measured against the best dual value
+    seen: ``dual_floor`` (-inf if none) and those of the iterates.
     """
     p = w.shape[0]
     n = y.shape[0]
@@ -613,7 +659,13 @@ def cd_solve(
             curv_act[k] = curvature[active[k]]
         primal, gap = duality_gap(g[:m], w_act[:m], quad, l1, l2, positive,
                                   curv_act[:m])  # fmt: skip
-        if (gap <= tol and rel_update <= tol_update) or n_iter >= max_iter:
+        if l1 > 0.0 or l2 > 0.0:  # gap = primal - dual (not without a penalty)
+            dual_floor = max(dual_floor, primal - gap)
+            certified = primal - dual_floor
+        else:
+            certified = gap
+        if (certified <= tol and rel_update <= tol_update) or n_iter >= max_iter:
+            gap = certified
             break
         # Newton step on the support once it has (nearly) stopped changing;
         # not twice in a row ...

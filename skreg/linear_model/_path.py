@@ -67,12 +67,30 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
         w = np.zeros(p, dtype=P.X.dtype)
         for k, alpha in enumerate(alphas):
             l1, l2 = l1_l2_strengths(penalty, alpha, l1_ratio)
+            guess = None if k < 2 else secant_guess(coefs[:, k - 2], w,
+                                                    alphas[k - 2 : k + 1])
             w, n_iters[k], gaps[k], _ = solve(P, l1, l2, "cd", positive, w,
                                               max_iter, tol, rng,
-                                              precompute=precompute)  # fmt: skip
+                                              precompute=precompute,
+                                              w_guess=guess)  # fmt: skip
             coefs[:, k] = w
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
     return coefs, intercepts, gaps, n_iters
+
+
+def secant_guess(w0, w1, alphas):
+    """Predict the solution at ``alphas[2]`` from those at ``alphas[:2]``.
+
+    Where the support and the signs do not change, the lasso solution is
+    affine in alpha: the secant through the last two solutions is exact
+    (and close for the elastic net). Coefficients that are zero stay zero,
+    and those the secant would carry across zero stop there, where they
+    leave the support.
+    """
+    a0, a1, a2 = alphas
+    guess = w1 + (w1 - w0) * ((a2 - a1) / (a1 - a0))
+    guess[(w1 == 0) | (np.sign(guess) != np.sign(w1))] = 0.0
+    return guess
 
 
 def use_gram(X, precompute):

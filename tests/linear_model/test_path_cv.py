@@ -10,6 +10,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skreg import RegularizedRegressor, RegularizedRegressorCV, regularization_path
+from skreg.linear_model._base import prepare_problem, solve
+from skreg.linear_model._path import secant_guess
+from skreg.linear_model._penalties import l1_l2_strengths
 
 from ._datasets import load
 
@@ -194,3 +197,54 @@ def test_cv_bad_parameters(params, match):
         RegularizedRegressorCV(**params).fit(X, y)
     assert_allclose(X, X_before, rtol=0, atol=0)
     assert_allclose(y, y_before, rtol=0, atol=0)
+
+
+def test_secant_guess_is_exact_while_the_support_is_fixed():
+    # On diabetes every feature is active at the small alphas of the grid
+    # and the lasso solution is affine in alpha there: the secant through
+    # two solutions predicts the third to the solver's accuracy.
+    X, y = load("diabetes")
+    alphas = np.array([2e-4, 1.5e-4, 1e-4])
+    path = regularization_path(X, y, alphas=alphas, tol=1e-14, max_iter=10**6)
+    assert np.all(path.coefs != 0)
+    assert np.all(np.sign(path.coefs[:, :1]) == np.sign(path.coefs))
+    guess = secant_guess(path.coefs[:, 0], path.coefs[:, 1], path.alphas)
+    assert_allclose(guess, path.coefs[:, 2], rtol=1e-7)
+
+
+def test_secant_guess_keeps_zeros_and_stops_at_zero():
+    w0 = np.array([0.0, 1.0, 2.0, 3.0, -1.0])
+    w1 = np.array([0.0, 0.0, 1.0, 3.5, -0.5])
+    # alpha steps of equal length: the secant adds w1 - w0
+    guess = secant_guess(w0, w1, np.array([3.0, 2.0, 1.0]))
+    # feature 1 left the support; feature 2 would cross zero (1 -> 0 is
+    # where it stops); 3 and 4 follow the line
+    assert_allclose(guess, [0.0, 0.0, 0.0, 4.0, 0.0])
+    w1[2] = 1.5
+    assert_allclose(secant_guess(w0, w1, np.array([3.0, 2.0, 1.0]))[2], 1.0)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_path_gaps_bound_the_suboptimality(penalty):
+    # The gaps a path reports (measured against the best dual point seen,
+    # which may come from the previous alpha's solution) are upper bounds
+    # on the suboptimality, and below the tolerance.
+    X, y = load("correlated_wide")
+    tol = 1e-4
+    path = regularization_path(X, y, penalty=penalty, alphas=15, eps=1e-2, tol=tol)
+    problem = prepare_problem(np.asfortranarray(X), y, None, True)
+    for k, alpha in enumerate(path.alphas):
+        l1, l2 = l1_l2_strengths(penalty, alpha, 0.5)
+        w_star, *_ = solve(problem, l1, l2, "cd", False, path.coefs[:, k], 10**6,
+                           1e-14, np.random.default_rng(0))  # fmt: skip
+        subopt = _objective(problem, path.coefs[:, k], l1, l2) - _objective(
+            problem, w_star, l1, l2)
+        rounding = 1e-12 * problem.y_scale
+        assert -rounding <= subopt <= path.dual_gaps[k] + rounding
+        assert path.dual_gaps[k] <= tol * problem.y_scale
+
+
+def _objective(problem, w, l1, l2):
+    P = problem
+    r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
+    return 0.5 * P.d @ (r * r) + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w

@@ -260,3 +260,23 @@ def test_gram_backend_matches_data_backend(penalty, weighted, fit_intercept):
     assert _kkt_residual(X, y, fits[True], sw) < 1e-8 * np.abs(X).max() * np.abs(
         y
     ).max()
+
+
+def test_cd_starts_from_the_better_of_two_points():
+    X, y = load("correlated_wide")
+    P = prepare_problem(np.asfortranarray(X), y, None, True)
+    l1, _ = l1_l2_strengths("l1", 0.05 * alpha_max(X, y), 1.0)
+    rng = np.random.default_rng(0)
+    w_star, *_ = solve(P, l1, 0.0, "cd", False, np.zeros(X.shape[1]), 10**6,
+                       1e-14, rng)  # fmt: skip
+    w0 = np.zeros(X.shape[1])
+    plain = solve(P, l1, 0.0, "cd", False, w0, 10**6, 1e-8, rng)
+    # a useless guess is ignored: the very same run as without it
+    bad = solve(P, l1, 0.0, "cd", False, w0, 10**6, 1e-8, rng, w_guess=w0 + 1e3)
+    assert_array_equal(bad[0], plain[0])
+    assert bad[1] == plain[1]
+    # the solution itself as the guess: converged after a single epoch
+    good = solve(P, l1, 0.0, "cd", False, w0, 10**6, 1e-8, rng, w_guess=w_star)
+    assert good[1] == 1
+    assert_allclose(good[0], w_star, rtol=1e-7, atol=1e-10)
+    assert good[2] <= good[3]
