@@ -726,13 +726,21 @@ def cd_solve(
         if use_ws:
             kkt_violation(g[:m], w_act[:m], l1, l2, positive, violation[:m])
             n_support = 0
+            n_violating = 0
             for k in range(m):
                 if w_act[k] != 0.0:
                     violation[k] = np.inf
                     n_support += 1
-            # Twice the support: room for the features about to enter. The
-            # set grows as the support does, and always contains it.
-            ws_size = min(m, max(_WS_MIN, 2 * n_support))
+                elif violation[k] > 0.0:
+                    n_violating += 1
+            # The support, and room for the features about to enter: as many
+            # as violate the optimality conditions, at least a quarter and at
+            # most all of the support's size (twice the support from a cold
+            # start, where most features violate them; a little more than
+            # the support from a warm start, where few do). The set grows as
+            # the support does, and always contains it.
+            extra = min(n_support, max(n_violating, n_support // 4))
+            ws_size = min(m, max(_WS_MIN, n_support + extra))
             if ws_size < m:
                 ws = np.sort(active[np.argsort(-violation[:m])[:ws_size]])
             else:
@@ -741,12 +749,18 @@ def cd_solve(
         else:
             ws = active
             tol_in = tol
+        final_tol = tol
+        if certified <= tol:
+            # Already certified (by an earlier dual point): the epochs only
+            # have to meet the update criterion, and cannot undo the
+            # certificate since they only lower the objective.
+            tol_in = final_tol = np.inf
         if work > gram_work:
             return n_iter, gap, True
         epochs, _, rel_update, n_updates = cd_subproblem(
             kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
-            state, offset, ws, l1, l2, positive, max_iter - n_iter, tol_in, tol,
-            tol_update, rng, random_order, anderson,
+            state, offset, ws, l1, l2, positive, max_iter - n_iter, tol_in,
+            final_tol, tol_update, rng, random_order, anderson,
         )  # fmt: skip
         n_iter += epochs
         work += n_updates * (p if kind == GRAM else n)
