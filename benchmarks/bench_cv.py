@@ -10,7 +10,10 @@ Problems (issue 3):
 Both sides use their default tolerance (tol=1e-4, the same duality-gap
 criterion), one thread for the folds (n_jobs=None). Each row: median of 5
 fits after a warm-up fit, the chosen alpha, and the mean CV error at it.
-Results go to benchmarks/results/cv.md.
+For L1 and the elastic net, the accuracy of each side's held-out errors:
+their relative deviation from those of a reference fit at tol=1e-9
+(skreg, certified by its duality gap), and how many grid steps the chosen
+alpha is from the reference's. Results go to benchmarks/results/cv.md.
 
 Run: ``python benchmarks/bench_cv.py [--quick]``.
 """
@@ -43,6 +46,38 @@ def cv_error(est):
     return float("nan")
 
 
+def mse_paths(est):
+    """Held-out MSE per (l1_ratio, alpha, fold), whatever the layout."""
+    if isinstance(est, RegularizedRegressorCV):
+        res = est.cv_results_
+        n_folds = sum(key.startswith("split") for key in res)
+        mse = np.stack([res[f"split{k}_test_mse"] for k in range(n_folds)], axis=-1)
+        return mse.reshape(-1, n_folds), res["alpha"]
+    mse = np.asarray(est.mse_path_)
+    alphas = np.asarray(est.alphas_)
+    return mse.reshape(-1, mse.shape[-1]), alphas.ravel()
+
+
+def accuracy(fitted, reference, n_alphas):
+    """(median, max) relative deviation of the held-out errors from the
+    reference's, and the distance of the chosen (l1_ratio, alpha) from the
+    reference's: grid steps, or "other l1_ratio"."""
+    mse, alphas = mse_paths(fitted)
+    ref, ref_alphas = mse_paths(reference)
+    assert np.allclose(alphas, ref_alphas), "the alpha grids differ"
+    dev = np.abs(mse - ref) / ref
+    grids = ref_alphas.reshape(-1, n_alphas)  # one row per l1_ratio
+    ratios = list(np.atleast_1d(reference.l1_ratio)) if len(grids) > 1 else [None]
+
+    def chosen(est):
+        block = ratios.index(est.l1_ratio_) if len(grids) > 1 else 0
+        return block, int(np.argmin(np.abs(grids[block] - est.alpha_)))
+
+    (b, i), (b_ref, i_ref) = chosen(fitted), chosen(reference)
+    where = f"{abs(i - i_ref)} steps" if b == b_ref else "other l1_ratio"
+    return float(np.median(dev)), float(dev.max()), where
+
+
 def cases(quick):
     rng = np.random.default_rng(0)
     n, p = (250, 1000) if quick else (500, 2000)
@@ -61,13 +96,16 @@ def cases(quick):
         pass
     except TypeError as exc:  # celer 0.7 passes n_alphas, gone from sklearn 1.9
         print(f"celer.LassoCV left out: {exc}")
-    yield f"L1, AR(1) 0.9 {n}x{p}, 100 alphas, 5 folds", X, y, lasso
+    tight = {"tol": 1e-9, "max_iter": 100_000}
+    yield (f"L1, AR(1) 0.9 {n}x{p}, 100 alphas, 5 folds", X, y, lasso,
+           RegularizedRegressorCV(penalty="l1", alphas=100, cv=folds, **tight))
     ratios = (0.5, 0.9, 1.0)
     yield (f"elastic net l1_ratio={ratios}, {n}x{p}, 100 alphas, 5 folds", X, y, {
         "skreg": RegularizedRegressorCV(penalty="elasticnet", l1_ratio=ratios,
                                         alphas=100, cv=folds),
         "sklearn": ElasticNetCV(l1_ratio=ratios, alphas=100, cv=folds),
-    })  # fmt: skip
+    }, RegularizedRegressorCV(penalty="elasticnet", l1_ratio=ratios, alphas=100,
+                              cv=folds, **tight))  # fmt: skip
     n, p = (5000, 300) if quick else (20000, 300)
     X = rng.standard_normal((n, p))
     y = X @ rng.standard_normal(p) + 5 * rng.standard_normal(n)
@@ -75,7 +113,7 @@ def cases(quick):
     yield f"L2 leave-one-out, {n}x{p}, 50 alphas", X, y, {
         "skreg": RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=None),
         "sklearn": RidgeCV(alphas=alphas * n),
-    }
+    }, None
 
 
 def main():
@@ -84,17 +122,23 @@ def main():
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     rows = []
-    for name, X, y, estimators in cases(args.quick):
+    for name, X, y, estimators, reference in cases(args.quick):
+        if reference is not None:
+            reference.fit(X, y)
         results = {}
         for solver, est in estimators.items():
             first, median, fitted = timed(lambda est=est, X=X, y=y: est.fit(X, y))
             alpha = fitted.alpha_ / (len(y) if solver == "sklearn" and
                                      isinstance(fitted, RidgeCV) else 1)  # fmt: skip
-            results[solver] = (median, first, alpha, cv_error(fitted))
-            print(f"{name} {solver}: {median:.3f}s alpha={alpha:.4g}", flush=True)
+            acc = "n/a"
+            if reference is not None:
+                med, worst, steps = accuracy(fitted, reference, 100)
+                acc = f"{med:.1e} / {worst:.1e} / {steps}"
+            results[solver] = (median, first, alpha, cv_error(fitted), acc)
+            print(f"{name} {solver}: {median:.3f}s alpha={alpha:.4g} {acc}", flush=True)
         ref = results["sklearn"][0]
-        for solver, (median, first, alpha, err) in results.items():
-            rows.append((name, solver, median, first, alpha, err, median / ref))
+        for solver, (median, first, alpha, err, acc) in results.items():
+            rows.append((name, solver, median, first, alpha, err, acc, median / ref))
     lines = ["# Cross-validation: skreg vs scikit-learn (and celer)", ""]
     lines += machine_description()
     lines += [
@@ -102,15 +146,20 @@ def main():
         "Time: median of 5 fits after a warm-up fit (first fit: the warm-up, Numba "
         "cache load included). Same folds on both sides; default tol=1e-4; "
         "n_jobs=None. alpha in skreg's scale (RidgeCV's divided by n_samples). "
-        "CV error: mean held-out MSE at the chosen alpha (leave-one-out for L2).",
+        "CV error: mean held-out MSE at the chosen alpha (leave-one-out for L2). "
+        "Accuracy (L1 and elastic net): median / largest relative deviation of "
+        "the held-out MSEs (every alpha, l1_ratio and fold) from those of a "
+        "reference fit at tol=1e-9 (skreg, certified by its duality gap), and "
+        "the number of grid steps between the chosen alpha and the "
+        "reference's (on the grid of the same l1_ratio).",
         "",
         "| problem | solver | time (s) | first fit (s) | chosen alpha | CV error "
-        "| time / scikit-learn |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| accuracy vs tol=1e-9 | time / scikit-learn |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, solver, median, first, alpha, err, ratio in rows:
+    for name, solver, median, first, alpha, err, acc, ratio in rows:
         lines.append(f"| {name} | {solver} | {median:.3f} | {first:.3f} "
-                     f"| {alpha:.4g} | {err:.5g} | {ratio:.3f} |")  # fmt: skip
+                     f"| {alpha:.4g} | {err:.5g} | {acc} | {ratio:.3f} |")  # fmt: skip
     lines.append("")
     if not args.quick:
         RESULTS.parent.mkdir(exist_ok=True)
