@@ -135,9 +135,12 @@ def regularization_path(
 ):
     """Solutions of :class:`RegularizedRegressor` along a grid of alphas.
 
-    Each alpha starts from the solution of the previous, larger one (warm
-    start), and gap-safe screening runs at each of them from that point, so
-    features known to be zero are dropped before any pass. With more
+    Each alpha starts from the previous, larger ones (warm start): from the
+    secant through the last two solutions (exact while the support and the
+    signs do not change) when it has the lower objective, and the previous
+    solution's dual point counts towards the stopping test. Gap-safe
+    screening runs at each alpha from that point, so features known to be
+    zero are dropped before any pass. With more
     samples than features the Gram matrix is computed once and serves the
     whole path. For ``penalty="l2"`` one eigendecomposition of the
     (centred, weighted) Gram or kernel matrix gives every alpha in closed
