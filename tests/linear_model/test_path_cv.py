@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV, enet_path
@@ -225,14 +226,18 @@ def test_secant_guess_keeps_zeros_and_stops_at_zero():
 
 
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
-def test_path_gaps_bound_the_suboptimality(penalty):
+@pytest.mark.parametrize("backend", ["dense", "sparse", "gram"])
+def test_path_gaps_bound_the_suboptimality(penalty, backend):
     # The gaps a path reports (measured against the best dual point seen,
     # which may come from the previous alpha's solution) are upper bounds
     # on the suboptimality, and below the tolerance.
-    X, y = load("correlated_wide")
+    X, y = load("tall" if backend == "gram" else "correlated_wide")
+    if backend == "sparse":
+        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
     tol = 1e-4
     path = regularization_path(X, y, penalty=penalty, alphas=15, eps=1e-2, tol=tol)
-    problem = prepare_problem(np.asfortranarray(X), y, None, True)
+    Xk = X if backend == "sparse" else np.asfortranarray(X)
+    problem = prepare_problem(Xk, y, None, True, gram=backend == "gram")
     for k, alpha in enumerate(path.alphas):
         l1, l2 = l1_l2_strengths(penalty, alpha, 0.5)
         w_star, *_ = solve(problem, l1, l2, "cd", False, path.coefs[:, k], 10**6,
