@@ -49,6 +49,14 @@ def machine_description():
     ]
 
 
+def write_table(lines, path, quick):
+    """Print the result table; write it to ``path`` unless ``quick``."""
+    if not quick:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
 def timed(fn, repeat=5):
     """``(first, median)`` wall times of ``fn``: one warm-up call, then ``repeat``."""
     t0 = time.perf_counter()

@@ -23,7 +23,13 @@ import pathlib
 import warnings
 
 import numpy as np
-from _common import ar1_design, machine_description, sparse_target, timed
+from _common import (
+    ar1_design,
+    machine_description,
+    sparse_target,
+    timed,
+    write_table,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 from sklearn.model_selection import KFold
@@ -161,10 +167,7 @@ def main():
         lines.append(f"| {name} | {solver} | {median:.3f} | {first:.3f} "
                      f"| {alpha:.4g} | {err:.5g} | {acc} | {ratio:.3f} |")  # fmt: skip
     lines.append("")
-    if not args.quick:
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_table(lines, RESULTS, args.quick)
 
 
 if __name__ == "__main__":

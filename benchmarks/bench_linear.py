@@ -33,6 +33,7 @@ from _common import (
     machine_description,
     sparse_target,
     timed,
+    write_table,
 )
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -221,10 +222,7 @@ def main():
         "kernels adds (within run-to-run noise when near zero).",
         "",
     ]
-    if not args.quick:
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_table(lines, RESULTS, args.quick)
 
 
 if __name__ == "__main__":

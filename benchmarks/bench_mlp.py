@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import machine_description  # benchmarks/_common.py
+from _common import machine_description, write_table  # benchmarks/_common.py
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -377,9 +377,7 @@ def main():
         "the dropout fits, which all ran the 200 epochs.",
         "",
     ]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_table(lines, args.output, quick=False)  # --output chooses the file
     return 0
 
 
