@@ -7,10 +7,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skreg import RegularizedRegressor
 from skreg.linear_model._base import prepare_problem, solve
 from skreg.linear_model._cd import (
+    GRAM,
     _correlation_and_quad,
     _polish,
     _refresh,
     _support_gram,
+    enet_coordinate_descent,
 )
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
@@ -280,3 +282,30 @@ def test_cd_starts_from_the_better_of_two_points():
     assert good[1] == 1
     assert_allclose(good[0], w_star, rtol=1e-7, atol=1e-10)
     assert good[2] <= good[3]
+
+
+@pytest.mark.parametrize("rho, alpha_fraction, switches",
+                         [(0.95, 1e-3, True), (0.0, 0.5, False)])  # fmt: skip
+def test_auto_precompute_switches_only_when_the_epochs_cost_a_gram(
+    rho, alpha_fraction, switches
+):
+    # n >> p. Correlated columns at a small alpha: coordinate descent needs
+    # many epochs, and "auto" moves to the Gram backend once they have cost
+    # about as much as the Gram matrix. Independent columns near alpha_max:
+    # a few epochs suffice, cheaper than the Gram matrix, and it stays.
+    rng = np.random.default_rng(0)
+    n, p = 3000, 300
+    X = np.empty((n, p), order="F")
+    X[:, 0] = rng.standard_normal(n)
+    for j in range(1, p):  # AR(1) across the columns
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    y = X[:, ::30] @ rng.standard_normal(10) + rng.standard_normal(n)
+    P = prepare_problem(X, y, None, True)
+    l1, _ = l1_l2_strengths("l1", alpha_fraction * alpha_max(X, y), 1.0)
+    w = np.zeros(p)
+    _, _, design = enet_coordinate_descent(
+        P.design, P.y, P.d, P.uniform, P.y_mean, P.y_scale, P.X_mean,
+        P.curvature, w, l1, 0.0, False, 10**6, 1e-8 * P.y_scale, 1e-8,
+        np.random.default_rng(0), precompute="auto",
+    )  # fmt: skip
+    assert (design.kind == GRAM) is switches
