@@ -151,14 +151,14 @@ def speed(X, y, repeats, max_rounds, budget):
             ("PyTorch, dropout=0", torch_fit(0.0)),
             ("PyTorch, dropout=0.5", torch_fit(0.5)),
         ]
-    rows, quiet_counts, loads = {}, {}, []
+    rows, quiet_counts, loads, by_round = {}, {}, [], {}
     deadline = time.perf_counter() + budget
     for dtype in (np.float32, np.float64):
         Xd = np.ascontiguousarray(X, dtype=dtype)
         for _name, fit in configs:  # warm-up: compilation, threads, caches
             fit(Xd[:5000], y[:5000], 1)
         runs = {name: [] for name, _ in configs}
-        for _ in range(max_rounds):
+        for round_no in range(max_rounds):
             for name, fit in configs:
                 if sum(other < QUIET for _, other in runs[name]) >= repeats:
                     continue
@@ -169,6 +169,9 @@ def speed(X, y, repeats, max_rounds, budget):
                 runs[name].append(((end[0] - start[0]) / EPOCHS,
                                    other_load(start, end)))
                 loads.append(runs[name][-1][1])
+                if runs[name][-1][1] < QUIET:
+                    by_round.setdefault((dtype.__name__, name), {})[round_no] = (
+                        runs[name][-1][0])
                 print(f"  {dtype.__name__} {name}: {runs[name][-1][0]:.3f} s/epoch "
                       f"(other processes: {runs[name][-1][1]:.2f} cores)", flush=True)
             if all(sum(o < QUIET for _, o in r) >= repeats for r in runs.values()):
@@ -182,7 +185,18 @@ def speed(X, y, repeats, max_rounds, budget):
             used = quiet or [t for t, _ in runs[name]]
             rows[key] = statistics.median(used)
             quiet_counts[key] = (len(quiet), len(runs[name]), min(used), max(used))
-    return [name for name, _ in configs], rows, quiet_counts, loads
+    return [name for name, _ in configs], rows, quiet_counts, loads, by_round
+
+
+def same_round_ratio(by_round, dtype, other, ours):
+    """Median over the rounds where both ran quietly of ``other / ours`` (the
+    two fits of a round are seconds apart: the VM's slow swings of speed
+    affect both alike), and the number of such rounds."""
+    a, b = by_round.get((dtype, other), {}), by_round.get((dtype, ours), {})
+    common = sorted(set(a) & set(b))
+    if not common:
+        return float("nan"), 0
+    return statistics.median(a[r] / b[r] for r in common), len(common)
 
 
 def peak_memory(X, y):
@@ -266,8 +280,8 @@ def main():
                                n_redundant=100, n_clusters_per_class=2, n_classes=10,
                                random_state=0)
     print("speed", flush=True)
-    names, times, quiet_counts, loads = speed(X, y, repeats, args.max_rounds,
-                                              60 * args.budget)
+    names, times, quiet_counts, loads, by_round = speed(
+        X, y, repeats, args.max_rounds, 60 * args.budget)
     busy_others = float(np.mean(loads))
     print("memory", flush=True)
     memory = peak_memory(X, y)
@@ -320,7 +334,15 @@ def main():
         "even when no other process is running (the host is shared): read the "
         "ratios, measured in the same rounds, with that spread in mind.",
     ]
-    lines += ["", "| ratio | float32 | float64 |", "|---|---|---|"]
+    lines += [
+        "",
+        "Ratio of the medians, and in brackets the median of the ratios of the "
+        "two fits of each round (run seconds apart, so the machine's slow swings "
+        "of speed affect both alike) with the number of rounds.",
+        "",
+        "| ratio | float32 | float64 |",
+        "|---|---|---|",
+    ]
     sk0 = "skreg DropoutMLPClassifier, dropout=0"
     sk5 = "skreg DropoutMLPClassifier, dropout=0.5"
     pairs = [("MLPClassifier / skreg dropout=0",
@@ -334,11 +356,12 @@ def main():
     else:
         lines[-3:-3] = ["", "PyTorch is not importable: its rows are skipped."]
     for label, other, ours in pairs:
-        lines.append(
-            f"| {label} | "
-            + " | ".join(f"{times[(d, other)] / times[(d, ours)]:.2f}x"
-                         for d in ("float32", "float64"))
-            + " |")
+        cells = []
+        for d in ("float32", "float64"):
+            paired, n_rounds = same_round_ratio(by_round, d, other, ours)
+            cells.append(f"{times[(d, other)] / times[(d, ours)]:.2f}x "
+                         f"[{paired:.2f}x, {n_rounds}]")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Peak memory of a one-epoch fit (MiB, tracemalloc)",
