@@ -232,15 +232,18 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             The fitted estimator.
         """
         candidates = self._candidates()
+        loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
+        # coordinate descent reads columns; the closed-form leave-one-out
+        # takes X in any layout, so the caller's X is not copied for it
         X, y = validate_data(self, X, y, accept_sparse="csc",
-                             dtype=[np.float64, np.float32], order="F",
-                             y_numeric=True, multi_output=False)  # fmt: skip
+                             dtype=[np.float64, np.float32],
+                             order=None if loo else "F", y_numeric=True,
+                             multi_output=False)  # fmt: skip
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
         full = prepare_problem(X, y, sample_weight, self.fit_intercept,
                                gram=use_gram(X, self.precompute))  # fmt: skip
         grids = self._alpha_grids(full, candidates)
-        loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
         if loo:
             if n_samples < 2:
                 raise ValueError(

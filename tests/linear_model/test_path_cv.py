@@ -1,9 +1,12 @@
 """regularization_path and RegularizedRegressorCV against scikit-learn."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV, enet_path
 from sklearn.model_selection import GridSearchCV, KFold
@@ -253,3 +256,27 @@ def _objective(problem, w, l1, l2):
     P = problem
     r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
     return 0.5 * P.d @ (r * r) + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w
+
+
+def test_l2_leave_one_out_takes_x_in_any_layout_without_copying_it():
+    # The closed form reads X in any memory layout: a C-ordered X gives the
+    # same result as its Fortran copy, and the fit does not copy it (the
+    # coordinate-descent estimators need columns and do copy).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4000, 60))
+    y = X @ rng.standard_normal(60) + rng.standard_normal(4000)
+    alphas = np.geomspace(1e-3, 10, 8)
+    est = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=None)
+    ref = clone(est).fit(np.asfortranarray(X), y)
+    est.fit(X[:100], y[:100])  # compile and warm up before measuring
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        est.fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * X.nbytes
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
+    assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-10,
+                    atol=1e-12 * ref.mse_path_.max())  # BLAS summation order
