@@ -211,15 +211,29 @@ def _penalty_value(w, l1, l2):
 
 
 @jit
-def _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, l1, l2):
-    """The objective at ``w`` (computes the state from scratch)."""
+def _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1, l2):
+    """The objective at ``w``, from its state (no correlations computed)."""
+    quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
+                                 offset, np.empty(0, dtype=np.int64),
+                                 np.empty(0))  # fmt: skip
+    return 0.5 * quad + _penalty_value(w, l1, l2)
+
+
+@jit
+def _fresh_state(kind, design, y, y_mean, X_mean, w):
+    """The state (and offset) of ``w``, computed from scratch."""
     state = np.empty(y.shape[0] if kind != GRAM else w.shape[0])
     offset = np.zeros(1)
     _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
-    empty = np.empty(0, dtype=np.int64)
-    quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
-                                 offset, empty, np.empty(0))  # fmt: skip
-    return 0.5 * quad + _penalty_value(w, l1, l2)
+    return state, offset
+
+
+@jit
+def _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, l1, l2):
+    """The objective at ``w`` (computes the state from scratch)."""
+    state, offset = _fresh_state(kind, design, y, y_mean, X_mean, w)
+    return _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1,
+                         l2)  # fmt: skip
 
 
 @jit
@@ -228,9 +242,7 @@ def _dual_value(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
     """The dual objective at the dual point that ``w`` gives (a lower bound
     on the optimum of the problem with ``l1``, ``l2``, wherever ``w`` is)."""
     p = w.shape[0]
-    state = np.empty(y.shape[0] if kind != GRAM else p)
-    offset = np.zeros(1)
-    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    state, offset = _fresh_state(kind, design, y, y_mean, X_mean, w)
     g = np.empty(p)
     quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
                                  offset, np.arange(p), g)  # fmt: skip
@@ -323,14 +335,9 @@ def cd_subproblem(
                         w_acc[ws[k]] = v
                     _refresh(kind, design, y, y_mean, X_mean, w_acc, state_acc,
                              offset_acc)  # fmt: skip
-                    q_acc = _correlation_and_quad(kind, design, d, uniform, y_scale,
-                                                  w_acc, state_acc, offset_acc,
-                                                  ws[:0], g)  # fmt: skip
-                    q_cur = _correlation_and_quad(kind, design, d, uniform,
-                                                  y_scale, w, state, offset,
-                                                  ws[:0], g)  # fmt: skip
-                    if 0.5 * q_acc + _penalty_value(w_acc, l1, l2) < (
-                        0.5 * q_cur + _penalty_value(w, l1, l2)
+                    if _objective_at(kind, design, d, uniform, y_scale, w_acc,
+                                     state_acc, offset_acc, l1, l2) < _objective_at(
+                        kind, design, d, uniform, y_scale, w, state, offset, l1, l2
                     ):
                         for k in range(nws):
                             w[ws[k]] = w_acc[ws[k]]
@@ -596,9 +603,8 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
                 new = 0.0
             w[support[a]] = new
         _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
-        quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
-                                     offset, active[:0], g[:0])  # fmt: skip
-        if 0.5 * quad + _penalty_value(w, l1, l2) < primal:
+        if _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1,
+                         l2) < primal:  # fmt: skip
             return True, gram
         if step == segment:
             break
@@ -777,9 +783,8 @@ def cd_solve(
             # certified before these epochs, which only lowered the
             # objective, and now the update criterion holds too: done,
             # without another pass over all the features
-            quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w,
-                                         state, offset, ws[:0], g[:0])  # fmt: skip
-            gap = 0.5 * quad + _penalty_value(w, l1, l2) - dual_floor
+            gap = _objective_at(kind, design, d, uniform, y_scale, w, state,
+                                offset, l1, l2) - dual_floor  # fmt: skip
             if gap <= tol:
                 break
     return n_iter, gap, False
