@@ -85,9 +85,11 @@ def secant_guess(w0, w1, alphas):
     affine in alpha: the secant through the last two solutions is exact
     (and close for the elastic net). Coefficients that are zero stay zero,
     and those the secant would carry across zero stop there, where they
-    leave the support.
+    leave the support. None when the two alphas are equal (no direction).
     """
     a0, a1, a2 = alphas
+    if a1 == a0:
+        return None
     guess = w1 + (w1 - w0) * ((a2 - a1) / (a1 - a0))
     guess[(w1 == 0) | (np.sign(guess) != np.sign(w1))] = 0.0
     return guess

@@ -1,6 +1,7 @@
 """regularization_path and RegularizedRegressorCV against scikit-learn."""
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -280,3 +281,12 @@ def test_l2_leave_one_out_takes_x_in_any_layout_without_copying_it():
     assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
     assert_allclose(est.mse_path_, ref.mse_path_, rtol=1e-10,
                     atol=1e-12 * ref.mse_path_.max())  # BLAS summation order
+
+
+def test_path_with_repeated_alphas_warns_nothing():
+    X, y = load("diabetes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = regularization_path(X, y, alphas=[1.0, 0.5, 0.5, 0.5, 0.1])
+    assert_allclose(path.coefs[:, 2], path.coefs[:, 1], rtol=1e-6, atol=1e-8)
+    assert_allclose(path.coefs[:, 3], path.coefs[:, 1], rtol=1e-6, atol=1e-8)
