@@ -117,11 +117,14 @@ def act_derivative(D, A, act, U, threshold, scale, grad_b):
     """
     n, k = D.shape
     keep = 1.0 / scale
+    # relu needs no draws: a dropped unit has A = 0, where the derivative is
+    # 0 anyway (which saves reading U)
+    use_mask = threshold > 0 and act != RELU
     for j in range(k):
         grad_b[j] = 0.0
     for i in range(n):
         for j in range(k):
-            if threshold > 0 and U[i, j] < threshold:
+            if use_mask and U[i, j] < threshold:
                 D[i, j] = 0.0
                 continue
             a = A[i, j] * keep
@@ -228,13 +231,23 @@ def log_proba(Z, softmax, binary, out):
 def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
     """``Xb, Yb, swb = X[idx], Y[idx], sw[idx]``; returns ``swb.sum()``."""
     total = 0.0
-    for i in range(idx.shape[0]):
+    n = idx.shape[0]
+    # Rows are copied two at a time, in one loop: two streams from memory
+    # hide more of the latency of the random rows of a large X than one
+    # (about 25% faster for float64 rows of 784 features). Explicit loops
+    # over 1-d row views are about twice as fast as ``Xb[i, :] = X[r, :]``.
+    for i in range(0, n - 1, 2):
+        x0, x1 = X[idx[i]], X[idx[i + 1]]
+        xb0, xb1 = Xb[i], Xb[i + 1]
+        for j in range(x0.shape[0]):
+            xb0[j] = x0[j]
+            xb1[j] = x1[j]
+    if n % 2:
+        x0, xb0 = X[idx[n - 1]], Xb[n - 1]
+        for j in range(x0.shape[0]):
+            xb0[j] = x0[j]
+    for i in range(n):
         r = idx[i]
-        # explicit loops over 1-d row views: about twice as fast as the
-        # slice assignment ``Xb[i, :] = X[r, :]``
-        x_row, xb_row = X[r], Xb[i]
-        for j in range(x_row.shape[0]):
-            xb_row[j] = x_row[j]
         y_row, yb_row = Y[r], Yb[i]
         for j in range(y_row.shape[0]):
             yb_row[j] = y_row[j]

@@ -164,13 +164,17 @@ def test_gather_rows_and_penalty():
     X = rng.random((10, 3))
     Y = rng.random((10, 2))
     sw = rng.random(10)
-    idx = np.array([4, 0, 9], dtype=np.int64)
-    Xb, Yb, swb = np.empty((3, 3)), np.empty((3, 2)), np.empty(3)
-    total = K.gather_rows(readonly_view(X), readonly_view(Y), readonly_view(sw),
-                          readonly_view(idx), Xb, Yb, swb)
-    np.testing.assert_array_equal(Xb, X[idx])
-    np.testing.assert_array_equal(Yb, Y[idx])
-    np.testing.assert_allclose(total, sw[idx].sum())
+    # rows are copied in pairs: an odd and an even count, and a repeated row
+    for idx in ([4, 0, 9], [4, 0, 9, 9], [7]):
+        idx = np.array(idx, dtype=np.int64)
+        k = idx.shape[0]
+        Xb, Yb, swb = np.empty((k, 3)), np.empty((k, 2)), np.empty(k)
+        total = K.gather_rows(readonly_view(X), readonly_view(Y), readonly_view(sw),
+                              readonly_view(idx), Xb, Yb, swb)
+        np.testing.assert_array_equal(Xb, X[idx])
+        np.testing.assert_array_equal(Yb, Y[idx])
+        np.testing.assert_array_equal(swb, sw[idx])
+        np.testing.assert_allclose(total, sw[idx].sum())
     theta = rng.standard_normal(20)
     grad = rng.standard_normal(20)
     expected = grad + 0.3 * theta + 0.2 * np.sign(theta)
