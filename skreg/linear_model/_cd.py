@@ -381,7 +381,7 @@ def enet_coordinate_descent(
     design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, l1, l2,
     positive, max_iter, tol, tol_update, rng, random_order=False,
     working_set=True, screening=True, anderson=True, precompute="auto",
-    polish=True, w_guess=None,
+    polish=True, w_guess=None, dual_hint=None,
 ):  # fmt: skip
     """Minimize the penalized least squares of ``_penalties`` by coordinate descent.
 
@@ -429,6 +429,16 @@ def enet_coordinate_descent(
         the gap is measured against the best dual value seen, since the
         residual of a point closer to the solution does not always give the
         better dual point.
+    dual_hint : tuple of ndarrays ``(g, w_hint, quad)``, default=None
+        Buffers that a path passes from one solve to the next, of shapes
+        (n_features,), (n_features,) and (1,). On entry, if ``quad[0]`` is
+        finite, ``g`` holds the correlations ``Xc^T D r`` of every feature
+        at ``w_hint``, an iterate of the previous solve on the same data, and
+        ``quad[0]`` its ``r^T D r``: with ``w_guess`` they give the dual
+        value of that point at this solve's penalties without a pass over
+        ``X``, in place of ``w``'s. On return they hold the same for this
+        solve's last pass over every feature (``quad[0]`` is NaN if screening
+        left none).
 
     Returns
     -------
@@ -451,13 +461,21 @@ def enet_coordinate_descent(
         if _objective(*args, w_guess, l1, l2) < _objective(*args, w, l1, l2):
             # w's dual point may still certify better than the guess's
             if l1 > 0.0 or l2 > 0.0:
-                dual_floor = _dual_value(*args, curvature, w, l1, l2, positive)
+                if dual_hint is not None and np.isfinite(dual_hint[2][0]):
+                    g, w_hint, quad = dual_hint
+                    primal, gap = duality_gap(g, w_hint, quad[0], l1, l2, positive,
+                                              curvature)  # fmt: skip
+                    dual_floor = primal - gap
+                else:
+                    dual_floor = _dual_value(*args, curvature, w, l1, l2, positive)
             w[:] = w_guess
     can_gram = kind == DENSE and n > p and precompute is not False
     if can_gram and precompute is True:
         design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
     # "auto": switch after the epochs have read n p^2 / _GRAM_SPEEDUP entries
     gram_work = p * p / _GRAM_SPEEDUP * n if can_gram and kind == DENSE else np.inf
+    if dual_hint is None:
+        dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.empty(1))
     n_iter = 0
     while True:
         state = np.empty(p if kind == GRAM else n, dtype=dtype)
@@ -465,7 +483,7 @@ def enet_coordinate_descent(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
             curvature, w, state, l1, l2, positive, max_iter - n_iter, tol,
             tol_update, rng, random_order, working_set, screening, anderson,
-            polish, gram_work, dual_floor,
+            polish, gram_work, dual_floor, *dual_hint,
         )  # fmt: skip
         n_iter += epochs
         if not wants_gram:
@@ -637,7 +655,7 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
 def cd_solve(
     kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
     l1, l2, positive, max_iter, tol, tol_update, rng, random_order, working_set,
-    screening, anderson, polish, gram_work, dual_floor,
+    screening, anderson, polish, gram_work, dual_floor, hint_g, hint_w, hint_quad,
 ):  # fmt: skip
     """The outer loop of :func:`enet_coordinate_descent`, compiled.
 
@@ -646,6 +664,9 @@ def cd_solve(
     switches to the Gram backend and calls again from the current ``w``).
     The gap returned and tested is measured against the best dual value
     seen: ``dual_floor`` (-inf if none) and those of the iterates.
+    ``hint_g``, ``hint_w``, ``hint_quad`` receive the correlations, the
+    coefficients and ``r^T D r`` of the last pass over every feature (the
+    ``dual_hint`` of :func:`enet_coordinate_descent`; empty: not kept).
     """
     p = w.shape[0]
     n = y.shape[0]
@@ -663,6 +684,9 @@ def cd_solve(
         if curvature[j] > 0.0:
             active[k] = j
             k += 1
+    keep_hint = hint_w.shape[0] == p
+    if keep_hint:
+        hint_quad[0] = np.nan  # until a pass has covered every feature
     if n_active == 0:  # no column varies: w = 0 is the solution
         return 0, 0.0, False
     g = np.empty(p)
@@ -689,6 +713,12 @@ def cd_solve(
             curv_act[k] = curvature[active[k]]
         primal, gap = duality_gap(g[:m], w_act[:m], quad, l1, l2, positive,
                                   curv_act[:m])  # fmt: skip
+        if keep_hint and m == n_active:  # nothing screened: every feature
+            hint_g[:] = 0.0  # constant columns: zero correlation
+            for k in range(m):
+                hint_g[active[k]] = g[k]
+            hint_w[:] = w
+            hint_quad[0] = quad
         if l1 > 0.0 or l2 > 0.0:  # gap = primal - dual (not without a penalty)
             dual_floor = max(dual_floor, primal - gap)
             certified = primal - dual_floor

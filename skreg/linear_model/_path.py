@@ -65,6 +65,10 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     else:
         rng = np.random.default_rng(0) if rng is None else rng
         w = np.zeros(p, dtype=P.X.dtype)
+        # each solve leaves its last correlations here: with the secant
+        # guess, they give the next solve the dual value of the previous
+        # solution without another pass over X
+        hint = (np.empty(p), np.empty(p, dtype=P.X.dtype), np.full(1, np.nan))
         for k, alpha in enumerate(alphas):
             l1, l2 = l1_l2_strengths(penalty, alpha, l1_ratio)
             guess = None if k < 2 else secant_guess(coefs[:, k - 2], w,
@@ -72,7 +76,8 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
             w, n_iters[k], gaps[k], _ = solve(P, l1, l2, "cd", positive, w,
                                               max_iter, tol, rng,
                                               precompute=precompute,
-                                              w_guess=guess)  # fmt: skip
+                                              w_guess=guess,
+                                              dual_hint=hint)  # fmt: skip
             coefs[:, k] = w
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
     return coefs, intercepts, gaps, n_iters

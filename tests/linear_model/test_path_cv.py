@@ -253,6 +253,43 @@ def test_path_gaps_bound_the_suboptimality(penalty, backend):
         assert path.dual_gaps[k] <= tol * problem.y_scale
 
 
+@pytest.mark.parametrize("backend", ["dense", "sparse", "gram"])
+def test_dual_hint_holds_the_correlations_of_its_point(backend):
+    # A path passes each solve's last correlations to the next one, whose
+    # stopping test uses them as a dual point (instead of a pass over X).
+    # They must be the exact correlations and r^T D r at the stored
+    # coefficients, and give a lower bound on the next problem's optimum.
+    from skreg.linear_model._penalties import duality_gap
+
+    X, y = load("tall" if backend == "gram" else "correlated_wide")
+    if backend == "sparse":
+        X = sp.csc_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    Xk = X if backend == "sparse" else np.asfortranarray(X)
+    P = prepare_problem(Xk, y, None, True, gram=backend == "gram")
+    p = X.shape[1]
+    hint = (np.empty(p), np.empty(p), np.full(1, np.nan))
+    l1 = 0.05 * np.abs(P.X.T @ (P.d * (P.y - P.y_mean))).max()
+    solve(P, l1, 0.0, "cd", False, np.zeros(p), 10**4, 1e-4,
+          np.random.default_rng(0), dual_hint=hint)  # fmt: skip
+    g, w_hint, quad = hint
+    assert np.isfinite(quad[0]) and np.count_nonzero(w_hint) > 0
+    r = (P.y - P.y_mean) - (P.X @ w_hint - P.X_mean @ w_hint)
+    Xc_r = P.X.T @ (P.d * r) - P.X_mean * (P.d @ r)
+    scale = np.abs(Xc_r).max()
+    assert_allclose(g, Xc_r, rtol=1e-9, atol=1e-9 * scale)
+    assert_allclose(quad[0], P.d @ (r * r), rtol=1e-9)
+    # the dual value of that point at other penalties bounds their optimum,
+    # closely for the next alpha of a path
+    for l1_next, l2_next, closeness in [(0.8 * l1, 0.0, 0.98),
+                                        (0.4 * l1, 0.4 * l1, 0.0)]:
+        primal, gap = duality_gap(g, w_hint, quad[0], l1_next, l2_next, False,
+                                  P.curvature)  # fmt: skip
+        w_star, *_ = solve(P, l1_next, l2_next, "cd", False, w_hint, 10**6,
+                           1e-14, np.random.default_rng(0))  # fmt: skip
+        optimum = _objective(P, w_star, l1_next, l2_next)
+        assert closeness * optimum <= primal - gap <= optimum + 1e-12 * P.y_scale
+
+
 def _objective(problem, w, l1, l2):
     P = problem
     r = (P.y - P.y_mean) - (P.X @ w - P.X_mean @ w)
