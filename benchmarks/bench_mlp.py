@@ -235,15 +235,21 @@ def speed(X, y, repeats, max_rounds, budget):
     return [name for name, _ in configs], rows, quiet_counts, loads, by_round, by_state
 
 
-def same_round_ratio(by_round, dtype, other, ours):
-    """Median over the rounds where both ran quietly of ``other / ours`` (the
-    two fits of a round are seconds apart: the VM's slow swings of speed
-    affect both alike), and the number of such rounds."""
-    a, b = by_round.get((dtype, other), {}), by_round.get((dtype, ours), {})
+def paired_ratio(a, b):
+    """Median of ``a[r] / b[r]`` over the rounds ``r`` in both dicts (round ->
+    s/epoch), and the number of such rounds (NaN, 0 if none)."""
     common = sorted(set(a) & set(b))
     if not common:
         return float("nan"), 0
     return statistics.median(a[r] / b[r] for r in common), len(common)
+
+
+def same_round_ratio(by_round, dtype, other, ours):
+    """Median over the rounds where both ran quietly of ``other / ours`` (the
+    two fits of a round are seconds apart: the VM's slow swings of speed
+    affect both alike), and the number of such rounds."""
+    return paired_ratio(by_round.get((dtype, other), {}),
+                        by_round.get((dtype, ours), {}))
 
 
 def placement_tables(names, pairs, by_state):
@@ -258,10 +264,9 @@ def placement_tables(names, pairs, by_state):
         if not a or not b:
             return "-"
         text = f"{statistics.median(a.values()) / statistics.median(b.values()):.2f}x"
-        common = sorted(set(a) & set(b))
-        if common:
-            paired = statistics.median(a[r] / b[r] for r in common)
-            text += f" [{paired:.2f}x, {len(common)}]"
+        paired, n_rounds = paired_ratio(a, b)
+        if n_rounds:
+            text += f" [{paired:.2f}x, {n_rounds}]"
         return text
 
     states = ("near", "far")
