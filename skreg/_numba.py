@@ -17,6 +17,9 @@ Conventions for kernels (see ``doc/developers.rst``):
   ``random_state``; the kernels receive the drawn numbers, never a seed.
 """
 
+import functools
+import hashlib
+import os
 import warnings
 
 import numba
@@ -31,8 +34,96 @@ __all__ = ["jit", "readonly_view", "REDUCTION_FLAGS"]
 REDUCTION_FLAGS = {"reassoc", "contract"}
 
 
+def _package_root(py_file):
+    """The directory of the top-level package that contains ``py_file``."""
+    root = os.path.dirname(os.path.abspath(py_file))
+    while os.path.isfile(os.path.join(os.path.dirname(root), "__init__.py")):
+        root = os.path.dirname(root)
+    return root
+
+
+@functools.cache
+def _kernel_sources_hash(root):
+    """SHA-256 of the modules under ``root`` that define kernels (once per
+    process): those whose source contains ``@jit``, and this module."""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                source = f.read()
+            if b"@jit" in source or os.path.abspath(path) == os.path.abspath(__file__):
+                digest.update(os.path.relpath(path, root).encode())
+                digest.update(hashlib.sha256(source).digest())
+    return digest.hexdigest()
+
+
+def _package_function_cache():
+    """A Numba ``FunctionCache`` class whose index is stamped with all of the
+    package's kernel sources, or None if Numba's internals have changed.
+
+    Numba stamps a cached function with the hash of its own source file only.
+    A kernel that calls a kernel of another module has the callee compiled
+    into it, so after an edit of the callee's module (a ``git pull`` in an
+    editable install, an upgrade that leaves old cache files behind) Numba
+    would keep loading the old callee. With this stamp, a change to any
+    kernel module recompiles every cached kernel of the package once.
+    """
+    try:
+        from numba.core import caching
+
+        class _PackageStamp:
+            def get_source_stamp(self):
+                root = _package_root(self._py_file)
+                return (super().get_source_stamp(), _kernel_sources_hash(root))
+
+        class _UserProvided(_PackageStamp, caching.UserProvidedCacheLocator):
+            pass
+
+        class _InTree(_PackageStamp, caching.InTreeCacheLocator):
+            pass
+
+        class _UserWide(_PackageStamp, caching.UserWideCacheLocator):
+            pass
+
+        class _Impl(caching.CompileResultCacheImpl):
+            # Numba's own order, without the IPython and zip locators
+            _locator_classes = [_UserProvided, _InTree, _UserWide]
+
+        class _PackageFunctionCache(caching.FunctionCache):
+            _impl_class = _Impl
+
+    except (ImportError, AttributeError):  # pragma: no cover - other Numba
+        return None
+    return _PackageFunctionCache
+
+
+_PackageFunctionCache = _package_function_cache()
+
+
+def _cached_njit(func, options):
+    """``numba.njit(cache=True)`` with the package-wide source stamp.
+
+    Raises RuntimeError, as Numba does, when no cache location is usable.
+    """
+    if _PackageFunctionCache is None:  # pragma: no cover - other Numba
+        return numba.njit(cache=True, **options)(func)
+    dispatcher = numba.njit(cache=False, **options)(func)
+    # what ``cache=True`` does (Dispatcher.enable_caching), with our class
+    dispatcher._cache = _PackageFunctionCache(func)
+    return dispatcher
+
+
 def jit(func=None, **options):
     """Compile ``func`` with ``numba.njit(cache=True, nogil=True)``.
+
+    The cache index of every kernel is stamped with the sources of all the
+    package's kernel modules, not only its own file: a kernel that calls
+    kernels of other modules is recompiled when any of them changes (Numba
+    alone would keep a stale copy of the callees).
 
     When no cache location is writable (a read-only install with no writable
     ``NUMBA_CACHE_DIR`` or user cache directory), Numba refuses to create the
@@ -57,7 +148,7 @@ def jit(func=None, **options):
         return lambda f: jit(f, **options)
     options = {**options, "nogil": True}
     try:
-        return numba.njit(cache=True, **options)(func)
+        return _cached_njit(func, options)
     except RuntimeError as exc:  # "cannot cache function ...: no locator"
         warnings.warn(
             f"Numba cannot cache {func.__qualname__!r} ({exc}); it will be "

@@ -198,7 +198,11 @@ def _arrays(described):
 
 
 def test_only_float32_and_float64_specializations(tmp_path):
-    result = _run(_SIGNATURE_SCRIPT, {}, tmp_path)
+    # An empty cache: kernels called only from other kernels are compiled
+    # (and show their signatures) only when their callers are compiled, not
+    # when the callers are loaded from a warm cache.
+    result = _run(_SIGNATURE_SCRIPT, {"NUMBA_CACHE_DIR": str(tmp_path / "cache")},
+                  tmp_path)
     signatures = json.loads(result.stdout.strip().splitlines()[-1])
     missing = [k for k in _KERNELS if k not in signatures]
     assert not missing, f"kernels not found: {missing}"
@@ -212,8 +216,12 @@ def test_only_float32_and_float64_specializations(tmp_path):
         for sig in sigs:
             arrays = [a for arg in sig for a in _arrays(arg)]
             dtypes = {dtype for dtype, *_ in arrays}
-            # floating data in float32/float64 only; integer arrays are indices
-            assert dtypes <= {"float32", "float64", "int32", "int64"}, (kernel, sig)
+            # floating data in float32/float64 only; integer arrays are
+            # indices and boolean arrays masks
+            assert dtypes <= {"float32", "float64", "int32", "int64", "bool"}, (
+                kernel,
+                sig,
+            )
             dtype_sets.append(frozenset(dtypes))
         # two specializations must be for two dtypes, not two layouts/flags
         assert len(set(dtype_sets)) == len(dtype_sets), (kernel, sigs)
@@ -235,3 +243,63 @@ def test_kernels_in_this_process_have_float_array_arguments():
             for arg in sig:
                 if isinstance(arg, numba.types.Array):
                     assert arg.dtype in allowed, (name, sig)
+
+
+_CALLEE_V1 = """
+from skreg._numba import jit
+
+
+@jit
+def callee(x):
+    return x + 1.0
+"""
+
+_CALLER = """
+from skreg._numba import jit
+from kpkg._callee import callee
+
+
+@jit
+def caller(x):
+    return 10.0 * callee(x)
+"""
+
+_CALL_SCRIPT = """
+    import json
+    from kpkg._caller import caller
+    value = caller(1.0)
+    print(json.dumps({"value": value, "hits": sum(caller.stats.cache_hits.values()),
+                      "misses": sum(caller.stats.cache_misses.values())}))
+"""
+
+
+def test_cached_caller_is_recompiled_when_a_callee_module_changes(tmp_path):
+    # A kernel has the kernels it calls compiled into it. Numba stamps the
+    # cache with the caller's own file only; skreg's stamp covers every
+    # kernel module of the package, so editing the callee's module must
+    # invalidate the caller's cached code.
+    package = tmp_path / "kpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "_callee.py").write_text(_CALLEE_V1)
+    (package / "_caller.py").write_text(_CALLER)
+    env = {
+        "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path]),
+    }
+
+    def call():
+        result = _run(_CALL_SCRIPT, env, tmp_path)
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    first = call()
+    assert first["value"] == 20.0 and first["misses"] == 1, first
+    second = call()  # unchanged sources: served from the cache
+    assert second["value"] == 20.0 and second["hits"] == 1, second
+    (package / "_callee.py").write_text(_CALLEE_V1.replace("x + 1.0", "x + 2.0"))
+    third = call()
+    assert third["value"] == 30.0 and third["misses"] == 1, third
+    # a module without kernels does not take part in the stamp
+    (package / "_plain.py").write_text("VALUE = 1\n")
+    fourth = call()
+    assert fourth["value"] == 30.0 and fourth["hits"] == 1, fourth

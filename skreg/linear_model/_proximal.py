@@ -145,7 +145,10 @@ def fista(
             r[:] = yc - r
             _centered_rmatvec(kind, design, X_mean, d, r, du, g)
             quad = (d * r * r).sum()
-            _, gap = duality_gap(g, w, quad, l1, l2, positive, curvature)
+            # correlations in float64, as everywhere else (one compiled
+            # duality_gap per dtype of w)
+            _, gap = duality_gap(g.astype(np.float64), w, quad, l1, l2, positive,
+                                 curvature)  # fmt: skip
             if gap <= tol:
                 break
     return n_iter, gap
