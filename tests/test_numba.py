@@ -118,8 +118,18 @@ def test_cache_files_are_written(tmp_path):
 
 
 # The kernels named in the design notes; each must exist and be compiled by
-# the fits below. Every other compiled kernel of skreg.linear_model is
-# checked too, so that renamed or new kernels are covered.
+# the fits below. Every other compiled kernel of skreg.linear_model and
+# skreg.neural_network is checked too, so that renamed or new kernels are
+# covered. The MLP kernels are all called from Python.
+_MLP_KERNELS = [
+    "_kernels.bias_act_dropout",
+    "_kernels.act_derivative",
+    "_kernels.output_loss_delta",
+    "_kernels.gather_rows",
+    "_optimizers.adam_step",
+    "_optimizers.sgd_step",
+]
+
 _KERNELS = [
     "_data.column_moments",
     "_data.residual",
@@ -128,6 +138,7 @@ _KERNELS = [
     "_proximal.lipschitz_constant",
     "_cd.cd_subproblem",
     "_cd.cd_solve",
+    *_MLP_KERNELS,
 ]
 
 _CALLED_FROM_PYTHON = [
@@ -135,6 +146,7 @@ _CALLED_FROM_PYTHON = [
     "_proximal.fista",
     "_proximal.lipschitz_constant",
     "_cd.cd_solve",
+    *_MLP_KERNELS,
 ]
 
 _SIGNATURE_SCRIPT = """
@@ -142,7 +154,8 @@ _SIGNATURE_SCRIPT = """
     import numba
     import numpy as np
     import skreg.linear_model
-    from skreg import RegularizedRegressor
+    import skreg.neural_network
+    from skreg import DropoutMLPClassifier, RegularizedRegressor
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6))
@@ -166,6 +179,20 @@ _SIGNATURE_SCRIPT = """
                         penalty=penalty, alpha=0.05, solver=solver, tol=1e-6
                     ).fit(Xi, y, sample_weight=weights)
 
+    y_class = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    for Xi in inputs.values():
+        for options in (
+            dict(solver="adam", dropout=0.5, input_dropout=0.2, l1=1e-3),
+            dict(solver="sgd", dropout=0.0, max_norm=2.0, input_noise=0.1,
+                 activation="tanh"),
+            dict(augment="shift", image_shape=(2, 3), activation="logistic"),
+        ):
+            for target in (y_class, y_class > 0):
+                DropoutMLPClassifier(
+                    hidden_layer_sizes=(5, 4), max_iter=2, batch_size=32,
+                    random_state=0, **options,
+                ).fit(Xi, target, sample_weight=sw).predict_proba(Xi)
+
     def describe(t):
         if isinstance(t, numba.types.Array):
             return ["array", str(t.dtype), t.ndim, t.layout, t.mutable]
@@ -174,16 +201,17 @@ _SIGNATURE_SCRIPT = """
         return ["scalar", str(t)]
 
     out = {}
-    for info in pkgutil.iter_modules(skreg.linear_model.__path__):
-        module = importlib.import_module("skreg.linear_model." + info.name)
-        for name, obj in vars(module).items():
-            if (
-                isinstance(obj, numba.core.dispatcher.Dispatcher)
-                and obj.py_func.__module__ == module.__name__
-            ):
-                out[info.name + "." + name] = [
-                    [describe(a) for a in sig] for sig in obj.signatures
-                ]
+    for package in (skreg.linear_model, skreg.neural_network):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(package.__name__ + "." + info.name)
+            for name, obj in vars(module).items():
+                if (
+                    isinstance(obj, numba.core.dispatcher.Dispatcher)
+                    and obj.py_func.__module__ == module.__name__
+                ):
+                    out[info.name + "." + name] = [
+                        [describe(a) for a in sig] for sig in obj.signatures
+                    ]
     print(json.dumps(out))
 """
 
@@ -217,12 +245,15 @@ def test_only_float32_and_float64_specializations(tmp_path):
             arrays = [a for arg in sig for a in _arrays(arg)]
             dtypes = {dtype for dtype, *_ in arrays}
             # floating data in float32/float64 only; integer arrays are
-            # indices and boolean arrays masks
-            assert dtypes <= {"float32", "float64", "int32", "int64", "bool"}, (
-                kernel,
-                sig,
-            )
+            # indices, boolean arrays masks, uint16 arrays dropout draws
+            allowed = {"float32", "float64", "int32", "int64", "bool", "uint16"}
+            assert dtypes <= allowed, (kernel, sig)
             dtype_sets.append(frozenset(dtypes))
+            # scalar helpers (no arrays) are told apart by their float scalars
+            if not arrays:
+                dtype_sets[-1] = frozenset(
+                    arg[1] for arg in sig if arg[0] == "scalar" and "float" in arg[1]
+                )
         # two specializations must be for two dtypes, not two layouts/flags
         assert len(set(dtype_sets)) == len(dtype_sets), (kernel, sigs)
 
