@@ -180,7 +180,7 @@ def ridge_path(problem, l2s, spectrum=None):
     return np.asarray(coefs, dtype=P.X.dtype)
 
 
-def ridge_loo_errors(problem, l2s, spectrum=None):
+def ridge_loo_errors(problem, l2s, spectrum=None, leverage=None):
     """Leave-one-out squared errors of ridge for every ``l2``, in closed form.
 
     For a linear smoother the leave-one-out residual is ``r_i / (1 - h_ii)``
@@ -188,7 +188,8 @@ def ridge_loo_errors(problem, l2s, spectrum=None):
     ``d_i``). One eigendecomposition serves every ``l2``; the residuals and
     leverages of all ``l2`` are computed together, block of rows by block of
     rows, with matrix products. ``spectrum`` is :func:`ridge_spectrum`'s
-    result, when already computed.
+    result, when already computed. ``leverage``, an array of shape
+    (n_alphas, n_samples), receives the leverages ``h_ii`` when given.
 
     Returns
     -------
@@ -226,7 +227,31 @@ def ridge_loo_errors(problem, l2s, spectrum=None):
             sq = d[rows, None] * res**2
         if P.fit_intercept:
             lev = lev + d[rows, None]
+        if leverage is not None:
+            leverage[:, rows] = lev.T
         with np.errstate(divide="ignore", invalid="ignore"):
             loo = sq / (1.0 - lev) ** 2
         errors[:, rows] = (n * loo).T
     return errors
+
+
+def ridge_loo_predictions(problem, l2s, spectrum=None):
+    """Leave-one-out predictions of ridge for every ``l2``: shape
+    (n_samples, n_alphas).
+
+    ``y_i - r_i / (1 - h_ii)``, with ``r_i`` the residual of the fit on all
+    the data (from :func:`ridge_path`'s coefficients) and ``h_ii`` the
+    leverages of :func:`ridge_loo_errors`. A sample of zero weight has no
+    leverage and gets the prediction of the full fit, which its removal does
+    not change.
+    """
+    P = problem
+    spectrum = spectrum or ridge_spectrum(P)
+    lev = np.empty((len(l2s), P.X.shape[0]))
+    ridge_loo_errors(P, l2s, spectrum, leverage=lev)
+    coefs = np.asarray(ridge_path(P, l2s, spectrum), dtype=np.float64)
+    intercepts = P.y_mean - P.X_mean @ coefs
+    fitted = np.asarray(P.X @ coefs, dtype=np.float64) + intercepts[None, :]
+    y = np.asarray(P.y, dtype=np.float64)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return y - (y - fitted) / (1.0 - lev.T)

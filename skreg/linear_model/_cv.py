@@ -20,10 +20,16 @@ from skreg.linear_model._base import (
 )
 from skreg.linear_model._closed_form import (
     ridge_loo_errors,
+    ridge_loo_predictions,
     ridge_path,
     ridge_spectrum,
 )
-from skreg.linear_model._path import alpha_grid, path_on_problem, use_gram
+from skreg.linear_model._path import (
+    alpha_grid,
+    path_on_problem,
+    use_gram,
+    warn_unconverged,
+)
 from skreg.linear_model._penalties import l1_l2_strengths
 from skreg.linear_model._regressor import RegularizedRegressor
 
@@ -102,7 +108,10 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         leave-one-out, each sample is a fold and the entries are its
         squared leave-one-out errors.
     score_path_ : ndarray, same shape as ``mse_path_``
-        Held-out ``scoring`` values, only when ``scoring`` is given.
+        Held-out ``scoring`` values, only when ``scoring`` is given. With
+        leave-one-out (``cv=None``), as in RidgeCV, the scorer is applied
+        once per alpha to all the leave-one-out predictions together, and
+        the last axis has length 1.
     cv_results_ : dict of ndarray
         One entry per (candidate, alpha) pair, ready for a DataFrame or a
         plot: "penalty", "l1_ratio", "alpha", "mean_test_mse",
@@ -258,6 +267,18 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             spectrum = ridge_spectrum(full)
             mse = np.stack([ridge_loo_errors(full, grid, spectrum) for grid in grids])
             scores = None
+            if self.scoring is not None:
+                # as RidgeCV: the scorer sees all leave-one-out predictions
+                # at once (a score per sample would mean nothing for r2)
+                scorer = check_scoring(self, scoring=self.scoring)
+                kwargs = {} if sample_weight is None else {
+                    "sample_weight": sample_weight
+                }
+                scores = np.array([
+                    [scorer(_Predictions(), pred, y, **kwargs) for pred in preds.T]
+                    for preds in (ridge_loo_predictions(full, grid, spectrum)
+                                  for grid in grids)
+                ])[..., None]  # fmt: skip
         else:
             cv = check_cv(5 if self.cv is None else self.cv)
             n_splits = cv.get_n_splits(X, y, **params)
@@ -275,6 +296,11 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                                     grids, scorer, k, len(folds))  # fmt: skip
                 for k, (train, test) in enumerate(folds)
             )
+            # each fold's duality gaps against that fold's tolerance
+            warn_unconverged("RegularizedRegressorCV (cross-validation paths)",
+                             np.stack([r[2] for r in results]),
+                             np.array([r[3] for r in results])[:, None, None],
+                             self.max_iter)  # fmt: skip
             mse = np.stack([r[0] for r in results], axis=-1)
             scores = None if scorer is None else np.stack(
                 [r[1] for r in results], axis=-1
@@ -345,9 +371,10 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X_test, y_test = X[test], y[test]
         sw_test = None if sample_weight is None else sample_weight[test]
         mse = np.empty(grids.shape)
+        gaps = np.empty(grids.shape)
         scores = None if scorer is None else np.empty(grids.shape)
         for c, (penalty, l1_ratio) in enumerate(candidates):
-            coefs, intercepts, _, _ = path_on_problem(
+            coefs, intercepts, gaps[c], _ = path_on_problem(
                 problem, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
                 self.tol, self.precompute,
             )  # fmt: skip
@@ -364,7 +391,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             print(f"[RegularizedRegressorCV] fold {k + 1}/{n_folds}: "
                   f"{len(candidates)} path(s) of {grids.shape[1]} alphas in "
                   f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
-        return mse, scores
+        return mse, scores, gaps, self.tol * problem.y_scale
 
     def _score_one(self, scorer, X, y, sample_weight, coef, intercept):
         model = RegularizedRegressor(fit_intercept=self.fit_intercept)
@@ -372,6 +399,14 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         model.n_features_in_ = X.shape[1]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(model, X, y, **kwargs)
+
+
+class _Predictions(RegressorMixin, BaseEstimator):
+    """Stands in for a model whose predictions are already known: a scorer
+    called as ``scorer(_Predictions(), predictions, y)`` scores them."""
+
+    def predict(self, X):
+        return X
 
 
 def _take_rows(X, rows):

@@ -1,9 +1,11 @@
 """regularization_path: solutions for a grid of penalty strengths."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_X_y
@@ -12,7 +14,7 @@ from skreg.linear_model._base import check_weights, prepare_problem, solve
 from skreg.linear_model._closed_form import ridge_path
 from skreg.linear_model._penalties import l1_l2_strengths
 
-__all__ = ["regularization_path", "alpha_grid"]
+__all__ = ["regularization_path", "alpha_grid", "warn_unconverged"]
 
 
 def alpha_max(problem, penalty, l1_ratio):
@@ -40,6 +42,13 @@ def alpha_max(problem, penalty, l1_ratio):
 
 def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
     """``n_alphas`` log-spaced values from ``alpha_max`` to ``eps * alpha_max``."""
+    if penalty == "elasticnet" and l1_ratio == 0.0:
+        raise ValueError(
+            "An alpha grid cannot be built for l1_ratio=0: with no L1 part no "
+            "alpha sets every coefficient to zero, so there is no alpha_max. "
+            "Pass the alphas explicitly, or use penalty='l2' (its grid comes "
+            "from the spectrum of X)."
+        )
     top = alpha_max(problem, penalty, l1_ratio)
     if top <= np.finfo(float).tiny:  # y is constant: any alpha gives w = 0
         return np.full(n_alphas, np.finfo(float).resolution)
@@ -228,5 +237,26 @@ def regularization_path(
         problem, penalty, l1_ratio, alphas, positive, max_iter, tol, precompute,
         np.random.default_rng(check_random_state(0).randint(2**31)),
     )
+    warn_unconverged("regularization_path", gaps, tol * problem.y_scale, max_iter)
     return Bunch(alphas=alphas, coefs=coefs, intercepts=intercepts,
                  dual_gaps=gaps, n_iters=n_iters)  # fmt: skip
+
+
+def warn_unconverged(who, gaps, tol_abs, max_iter, stacklevel=4):
+    """One ConvergenceWarning when some solves of a path stopped at
+    ``max_iter`` with a duality gap above ``tol_abs`` (broadcast against
+    ``gaps``). The default ``stacklevel`` points at the caller of a public
+    function wrapped by scikit-learn's parameter validation."""
+    gaps = np.asarray(gaps)
+    bad = gaps > tol_abs
+    if bad.any():
+        with np.errstate(divide="ignore"):
+            ratio = np.max(gaps / tol_abs)
+        warnings.warn(
+            f"{who}: {int(bad.sum())} of {gaps.size} solves did not converge "
+            f"within max_iter={max_iter} epochs (the largest duality gap is "
+            f"{ratio:.3g} times the tolerance). Increase max_iter, increase "
+            "tol, or scale the features (for example with StandardScaler).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )

@@ -171,6 +171,24 @@ def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
     return loss
 
 
+def _check_labels(y, binarizer, what):
+    """Raise if ``y`` has labels (or label columns) that the fitted
+    ``binarizer`` does not know; ``what`` names its classes in the message."""
+    classes = binarizer.classes_
+    if binarizer.y_type_.startswith("multilabel"):
+        if y.ndim != 2 or y.shape[1] != len(classes):
+            raise ValueError(
+                f"y must be a label indicator matrix with {len(classes)} columns."
+            )
+        return
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if unknown.size:
+        raise ValueError(
+            f"y contains labels {unknown.tolist()} that are not in "
+            f"{what} {classes.tolist()}."
+        )
+
+
 class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
     r"""Multilayer perceptron classifier with dropout, L1 / L2 / max-norm
     regularization and input augmentation.
@@ -586,20 +604,25 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         return X, y
 
     def _set_classes(self, y, classes):
+        """Fit the label binarizer (on ``classes`` when given, except for
+        multilabel y) after checking ``y`` against it; nothing is set when
+        a check fails."""
         check_classification_targets(y)
-        self._label_binarizer = LabelBinarizer()
+        binarizer = LabelBinarizer()
         if type_of_target(y).startswith("multilabel"):
-            self._label_binarizer.fit(y)
+            binarizer.fit(y)
         elif classes is not None:
-            self._label_binarizer.fit(np.asarray(classes))
+            binarizer.fit(np.asarray(classes))
+            _check_labels(y, binarizer, "classes")
         else:
-            self._label_binarizer.fit(y)
-        self.classes_ = self._label_binarizer.classes_
-        if len(self.classes_) < 2:
+            binarizer.fit(y)
+        if len(binarizer.classes_) < 2:
             raise ValueError(
                 "DropoutMLPClassifier needs samples of at least 2 classes in y; "
-                f"got only one class: {self.classes_[0]!r}."
+                f"got only one class: {binarizer.classes_[0]!r}."
             )
+        self._label_binarizer = binarizer
+        self.classes_ = binarizer.classes_
 
     def _sample_weights(self, y, sample_weight, X, multilabel, incremental):
         sw = _check_sample_weight(
@@ -659,7 +682,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         classes : array-like of shape (n_classes,), default=None
             All the classes; required on the first call (except for
-            multilabel y), ignored afterwards.
+            multilabel y). Later calls may omit it; when given, it must be
+            the same set of classes.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Nonnegative sample weights, multiplied with the class weights.
@@ -693,20 +717,18 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             dtype = self.coefs_[0].dtype
             X = np.ascontiguousarray(X, dtype=dtype)
             check_classification_targets(y)
-            if self._label_binarizer.y_type_.startswith("multilabel"):
-                if y.ndim != 2 or y.shape[1] != len(self.classes_):
+            if incremental and classes is not None:
+                given = np.unique(np.asarray(classes))
+                if not np.array_equal(given, self.classes_):
                     raise ValueError(
-                        f"y must be a label indicator matrix with "
-                        f"{len(self.classes_)} columns."
+                        f"classes={given.tolist()} is not the same as on the "
+                        f"first call to partial_fit: {self.classes_.tolist()}."
                     )
-            else:
-                unknown = np.setdiff1d(np.unique(y), self.classes_)
-                if unknown.size:
-                    what = "classes" if incremental else "the classes of the first fit"
-                    raise ValueError(
-                        f"y contains labels {unknown.tolist()} that are not in "
-                        f"{what} {self.classes_.tolist()}."
-                    )
+            _check_labels(
+                y,
+                self._label_binarizer,
+                "classes" if incremental else "the classes of the first fit",
+            )
             layer_sizes = [X.shape[1], *hidden, self.n_outputs_]
             old = [c.shape[0] for c in self.coefs_] + [self.n_outputs_]
             if old != layer_sizes:
@@ -798,11 +820,13 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             )
             X_val, y_val, sw_val = X[idx_val], y[idx_val], sw[idx_val]
             X, Y, sw = X[idx_train], Y[idx_train], sw[idx_train]
-            if sw.sum() <= 0:
-                raise ValueError(
-                    "The training part of the early-stopping split has zero "
-                    "total sample weight."
-                )
+            for part, weights in (("training", sw), ("validation", sw_val)):
+                if weights.sum() <= 0:
+                    raise ValueError(
+                        f"The {part} part of the early-stopping split has zero "
+                        "total sample weight; give more samples a non-zero "
+                        "weight or change validation_fraction."
+                    )
 
         self._train(
             net, X, Y, sw, dropouts, augment, image_shape, rng,
@@ -939,7 +963,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
             stop = False
             if X_val is not None:
-                score = accuracy_score(y_val, self.predict(X_val), sample_weight=sw_val)
+                score = accuracy_score(y_val, self._labels(self._network_logits(X_val)),
+                                       sample_weight=sw_val)
                 self.validation_scores_.append(float(score))
                 if score < self.best_validation_score_ + self.tol:
                     self._no_improvement_count += 1
@@ -1007,6 +1032,10 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         """Output logits; with ``rng``, a stochastic pass with dropout on."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._network_logits(X, rng)
+
+    def _network_logits(self, X, rng=None):
+        """:meth:`_logits` of a validated array (the validation split)."""
         dtype = self.coefs_[0].dtype
         A = np.ascontiguousarray(X, dtype=dtype)
         act = _kernels.ACTIVATION_CODES[self.activation]
@@ -1054,7 +1083,10 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels (a label indicator matrix for multilabel y).
         """
-        Z = self._logits(X)
+        return self._labels(self._logits(X))
+
+    def _labels(self, Z):
+        """Predicted labels from the output logits."""
         if self.out_activation_ == "softmax":
             return self.classes_[np.argmax(Z, axis=1)]
         if self._label_binarizer.y_type_.startswith("multilabel"):

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV, enet_path
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
@@ -16,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skreg import RegularizedRegressor, RegularizedRegressorCV, regularization_path
 from skreg.linear_model._base import prepare_problem, solve
+from skreg.linear_model._closed_form import ridge_loo_predictions
 from skreg.linear_model._path import secant_guess
 from skreg.linear_model._penalties import l1_l2_strengths
 
@@ -61,6 +63,24 @@ def test_path_with_weights_matches_single_fits():
         assert_allclose(path.coefs[:, k], ref.coef_, rtol=1e-6, atol=1e-9)
 
 
+def test_unconverged_paths_warn_once():
+    X, y = load("correlated_wide")
+    with pytest.warns(ConvergenceWarning, match=r"regularization_path: \d+ of 10 "
+                      "solves did not converge within max_iter=2") as record:
+        path = regularization_path(X, y, alphas=10, max_iter=2)
+    assert len(record) == 1 and record[0].filename == __file__
+    assert np.any(path.dual_gaps > 1e-4 * np.var(y))
+    with pytest.warns(ConvergenceWarning, match=r"RegularizedRegressorCV \(cross-"
+                      r"validation paths\): \d+ of 30 solves") as record:
+        RegularizedRegressorCV(penalty="l1", alphas=10, cv=3, max_iter=2).fit(X, y)
+    assert record[0].filename == __file__
+    # converged: silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        regularization_path(X, y, alphas=10)
+        RegularizedRegressorCV(penalty="l1", alphas=10, cv=3).fit(X, y)
+
+
 def test_path_rejects_bad_alphas():
     X, y = load("diabetes")
     with pytest.raises(ValueError, match="alphas must be a non-empty array"):
@@ -69,6 +89,13 @@ def test_path_rejects_bad_alphas():
         regularization_path(X, y, alphas=[0.1, -1.0])
     with pytest.raises(ValueError, match="penalty"):
         regularization_path(X, y, penalty="l3")
+    # l1_ratio=0 is a valid penalty, but it has no alpha_max to start a grid
+    with pytest.raises(ValueError, match="grid cannot be built for l1_ratio=0"):
+        regularization_path(X, y, penalty="elasticnet", l1_ratio=0.0, alphas=5)
+    path = regularization_path(X, y, penalty="elasticnet", l1_ratio=0.0,
+                               alphas=[1.0, 0.1], tol=1e-12)  # fmt: skip
+    ref = RegularizedRegressor(penalty="l2", alpha=0.1).fit(X, y)
+    assert_allclose(path.coefs[:, 1], ref.coef_, rtol=1e-6)
 
 
 def _grid_step(alphas):
@@ -107,18 +134,53 @@ def test_cv_matches_elastic_net_cv():
 
 @pytest.mark.parametrize("dataset", ["diabetes", "tall", "correlated_wide"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_l2_leave_one_out_matches_ridge_cv(dataset, fit_intercept):
+@pytest.mark.parametrize("scoring", [None, "r2", "neg_mean_absolute_error"])
+def test_l2_leave_one_out_matches_ridge_cv(dataset, fit_intercept, scoring):
     X, y = load(dataset)
     n = len(y)
     alphas = np.geomspace(1e-4, 10, 12)
     ours = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=None,
-                                  fit_intercept=fit_intercept).fit(X, y)  # fmt: skip
-    ref = RidgeCV(alphas=alphas * n, fit_intercept=fit_intercept,
-                  store_cv_results=True).fit(X, y)  # fmt: skip
+                                  fit_intercept=fit_intercept,
+                                  scoring=scoring).fit(X, y)  # fmt: skip
+    ref = RidgeCV(alphas=alphas * n, fit_intercept=fit_intercept, scoring=scoring,
+                  store_cv_results=scoring is None).fit(X, y)  # fmt: skip
     assert ours.alpha_ * n == pytest.approx(ref.alpha_, rel=1e-12)
-    # alphas_ are in decreasing order; RidgeCV keeps the order it was given
-    assert_allclose(ours.mse_path_[::-1].T, ref.cv_results_, rtol=1e-7, atol=1e-12)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-10)
+    if scoring is None:
+        # alphas_ are in decreasing order; RidgeCV keeps the order it was given
+        assert_allclose(ours.mse_path_[::-1].T, ref.cv_results_, rtol=1e-7,
+                        atol=1e-12)  # fmt: skip
+        return
+    # As RidgeCV, the scorer sees all leave-one-out predictions of an alpha
+    # at once (a score per sample would mean nothing for r2).
+    assert ours.score_path_.shape == (12, 1)
+    assert ours.score_path_.max() == pytest.approx(ref.best_score_, rel=1e-8)
+    res = ours.cv_results_
+    assert res["alpha"][np.argmax(res["mean_test_score"])] == ours.alpha_
+
+
+@pytest.mark.parametrize("dataset", ["tall", "correlated_wide"])  # primal, dual
+def test_leave_one_out_predictions_are_refits_without_the_sample(dataset):
+    # the closed form against n honest refits, weights (one of them 0) and
+    # intercept included
+    X, y = load(dataset)
+    X, y = X[:30], y[:30]
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    sw[3] = 0.0
+    problem = prepare_problem(X, y, sw, True)
+    l2s = np.array([0.5, 0.01])
+    preds = ridge_loo_predictions(problem, l2s)
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        for a, l2 in enumerate(l2s):
+            # the objective is normalized by the total weight: dropping sample
+            # i rescales it, which the refit's alpha must follow
+            alpha = l2 * sw.sum() / sw[keep].sum()
+            fit = RegularizedRegressor(penalty="l2", alpha=alpha).fit(
+                X[keep], y[keep], sample_weight=sw[keep]
+            )
+            assert preds[i, a] == pytest.approx(fit.predict(X[i : i + 1])[0],
+                                                rel=1e-8, abs=1e-10)  # fmt: skip
 
 
 @pytest.mark.parametrize("dataset", ["tall", "correlated_wide"])
@@ -188,6 +250,7 @@ def test_cv_verbose_prints_progress(capsys):
         ({"alphas": [0.1, 0.0]}, "alphas must be finite and > 0"),
         ({"alphas": [0.1, -2.0]}, "alphas must be finite and > 0"),
         ({"l1_ratio": (0.5, 1.2)}, "l1_ratio must be one or more values in"),
+        ({"l1_ratio": (0.0, 0.5)}, "grid cannot be built for l1_ratio=0"),
         ({"penalty": ["l1", "l3"]}, "penalty entries must be in"),
         ({"penalty": []}, "penalty must name at least one penalty"),
         ({"cv": 50}, "asks for 50 folds but X has only 40 samples"),

@@ -525,6 +525,26 @@ def test_pandas_input(data3):
     with pytest.warns(UserWarning, match="feature names"):
         from_array = clf.predict(X)
     np.testing.assert_array_equal(clf.predict(df), from_array)
+    # early stopping scores its validation split internally: no warning
+    # about feature names in every epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        DropoutMLPClassifier(max_iter=3, early_stopping=True, random_state=0).fit(
+            df, pd.Series(y)
+        )
+
+
+def test_early_stopping_split_without_weight(data3):
+    X, y = data3
+    clf = DropoutMLPClassifier(max_iter=3, early_stopping=True, random_state=0)
+    # the weight on one sample only: one of the two parts has none of it
+    for k in range(4):
+        sw = np.zeros(len(y))
+        sw[k] = 1.0
+        with pytest.raises(ValueError, match="part of the early-stopping split "
+                           "has zero total sample weight"):  # fmt: skip
+            clf.fit(X, y, sample_weight=sw)
 
 
 def test_docstring_example_runs():
@@ -594,9 +614,19 @@ def test_bad_partial_fit(data3):
     X, y = data3
     with pytest.raises(ValueError, match="classes must be passed"):
         DropoutMLPClassifier().partial_fit(X, y)
+    # labels outside `classes` on the first call: an error, and nothing fitted
+    fresh = DropoutMLPClassifier()
+    with pytest.raises(ValueError, match=r"labels \[5\] that are not in classes"):
+        fresh.partial_fit(X, np.where(y == 2, 5, y), classes=[0, 1, 2])
+    assert not hasattr(fresh, "classes_")
+    with pytest.raises(ValueError, match=r"labels \['1'\] that are not in classes"):
+        fresh.partial_fit(X, y.astype(str), classes=["0", "2"])
     clf = DropoutMLPClassifier(random_state=0).partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match=r"labels \[5\] that are not in classes"):
         clf.partial_fit(X, np.where(y == 2, 5, y))
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the same"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    clf.partial_fit(X, y, classes=[2, 0, 1])  # the same classes, in any order
     with pytest.raises(ValueError, match="X has 5 features"):
         clf.partial_fit(X[:, :5], y)
     with pytest.raises(ValueError, match="early_stopping"):
