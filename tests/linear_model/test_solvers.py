@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import ElasticNet
 
 from skreg import RegularizedRegressor
 from skreg.linear_model._base import prepare_problem, solve
@@ -78,26 +80,53 @@ def test_cd_and_gd_agree_and_satisfy_kkt(dataset, penalty, positive):
         assert reg.dual_gap_ <= 1e-12 * np.var(y)
 
 
+_REFERENCES = {}  # (penalty, dataset) -> plain CD and scikit-learn's solution
+
+
+def _references(penalty, dataset):
+    """Plain coordinate descent (dense, no acceleration) and scikit-learn's
+    ElasticNet at tight tolerance, computed once per test session."""
+    key = (penalty, dataset)
+    if key not in _REFERENCES:
+        X, y = load(dataset)
+        alpha = 0.02 * alpha_max(X, y) / (1.0 if penalty == "l1" else 0.5)
+        l1, l2 = l1_l2_strengths(penalty, alpha, 0.5)
+        problem = prepare_problem(np.asfortranarray(X), y, None, True)
+        w_plain, *_ = solve(problem, l1, l2, "cd", False, np.zeros(X.shape[1]),
+                            10**6, 1e-13, np.random.default_rng(0),
+                            working_set=False, screening=False, anderson=False,
+                            polish=False)  # fmt: skip
+        ref = ElasticNet(alpha=alpha, l1_ratio=1.0 if penalty == "l1" else 0.5,
+                         tol=1e-14, max_iter=10**6).fit(X, y)  # fmt: skip
+        _REFERENCES[key] = (alpha, w_plain, ref.coef_)
+    return _REFERENCES[key]
+
+
+@pytest.mark.parametrize("dataset", ["correlated_wide", "tall"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("design", ["dense", "gram", "sparse"])
 @pytest.mark.parametrize("working_set", [True, False])
 @pytest.mark.parametrize("screening", [True, False])
 @pytest.mark.parametrize("anderson", [True, False])
 @pytest.mark.parametrize("polish", [True, False])
-def test_cd_accelerations_do_not_change_the_solution(working_set, screening, anderson,
-                                                     polish):  # fmt: skip
-    X, y = load("correlated_wide")
-    problem = prepare_problem(np.asfortranarray(X), y, None, True)
-    l1, l2 = l1_l2_strengths("l1", 0.02 * alpha_max(X, y), 0.5)
-    rng = np.random.default_rng(0)
-    w_plain, *_ = solve(problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6,
-                        1e-13, rng, working_set=False, screening=False,
-                        anderson=False, polish=False)  # fmt: skip
+def test_cd_accelerations_do_not_change_the_solution(dataset, penalty, design,
+                                                     working_set, screening,
+                                                     anderson, polish):  # fmt: skip
+    # every variant against plain CD and against scikit-learn
+    X, y = load(dataset)
+    alpha, w_plain, w_sklearn = _references(penalty, dataset)
+    assert_allclose(w_plain, w_sklearn, rtol=1e-6, atol=1e-9)
+    Xd = sp.csc_matrix(X) if design == "sparse" else np.asfortranarray(X)
+    problem = prepare_problem(Xd, y, None, True, gram=design == "gram")
+    l1, l2 = l1_l2_strengths(penalty, alpha, 0.5)
     w, n_iter, gap, tol_abs = solve(
-        problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6, 1e-13, rng,
-        working_set=working_set, screening=screening, anderson=anderson,
-        polish=polish,
+        problem, l1, l2, "cd", False, np.zeros(X.shape[1]), 10**6, 1e-13,
+        np.random.default_rng(0), working_set=working_set, screening=screening,
+        anderson=anderson, polish=polish,
     )
     assert gap <= tol_abs
     assert_allclose(w, w_plain, rtol=1e-6, atol=1e-9)
+    assert_allclose(w, w_sklearn, rtol=1e-6, atol=1e-9)
 
 
 def _kernel_state(problem, w):
