@@ -531,10 +531,17 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         for s in sizes:
-            if not isinstance(s, Integral | np.integer) or isinstance(s, bool) or s < 1:
+            if not isinstance(s, Integral | np.integer) or isinstance(s, bool):
+                raise ValueError(
+                    "hidden_layer_sizes must be positive integers, got "
+                    f"{self.hidden_layer_sizes!r} (an entry of type "
+                    f"{type(s).__name__})."
+                )
+            if s < 1:
                 raise ValueError(
                     "hidden_layer_sizes must be positive integers (a hidden "
-                    f"layer of size 0 has no units), got {self.hidden_layer_sizes!r}."
+                    f"layer of size {s} has no units), got "
+                    f"{self.hidden_layer_sizes!r}."
                 )
         return [int(s) for s in sizes]
 
