@@ -469,7 +469,9 @@ def enet_coordinate_descent(
                 else:
                     dual_floor = _dual_value(*args, curvature, w, l1, l2, positive)
             w[:] = w_guess
-    can_gram = kind == DENSE and n > p and precompute is not False
+    # True forces the Gram matrix whatever the shape; "auto" only when n > p
+    can_gram = (kind == DENSE and precompute is not False
+                and (n > p or precompute is True))  # fmt: skip
     if can_gram and precompute is True:
         design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
     # "auto": switch after the epochs have read n p^2 / _GRAM_SPEEDUP entries

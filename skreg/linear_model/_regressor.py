@@ -88,9 +88,10 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the coordinate draws when ``selection="random"``.
     precompute : "auto" or bool, default="auto"
-        Run "cd" on the Gram matrix ``X^T X`` (dense ``X`` with more samples
-        than features): True from the start, "auto" as soon as the passes
-        over ``X`` have cost more than computing it would, False never.
+        Run "cd" on the Gram matrix ``X^T X`` (dense ``X`` only, as in
+        scikit-learn): True from the start whatever the shape of ``X``,
+        "auto" (with more samples than features) as soon as the passes over
+        ``X`` have cost more than computing it would, False never.
 
     Attributes
     ----------

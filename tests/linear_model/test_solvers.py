@@ -293,6 +293,24 @@ def test_gram_backend_matches_data_backend(penalty, weighted, fit_intercept):
     ).max()
 
 
+@pytest.mark.parametrize("dataset", ["tall", "correlated_wide"])
+def test_precompute_true_and_false_force_the_backend(dataset, monkeypatch):
+    from skreg.linear_model import _cd
+
+    calls = []
+    original = _cd._gram_design
+    monkeypatch.setattr(_cd, "_gram_design",
+                        lambda *a: calls.append(1) or original(*a))  # fmt: skip
+    X, y = load(dataset)
+    alpha = 0.05 * alpha_max(X, y)
+    fits = {}
+    for pre in (True, False):
+        calls.clear()
+        fits[pre] = _fit(X, y, penalty="l1", alpha=alpha, precompute=pre, tol=1e-12)
+        assert len(calls) == (1 if pre else 0), (pre, calls)
+    assert_allclose(fits[True].coef_, fits[False].coef_, rtol=1e-7, atol=1e-10)
+
+
 def test_cd_starts_from_the_better_of_two_points():
     X, y = load("correlated_wide")
     P = prepare_problem(np.asfortranarray(X), y, None, True)
