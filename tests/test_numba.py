@@ -141,13 +141,14 @@ _KERNELS = [
     *_MLP_KERNELS,
 ]
 
-_CALLED_FROM_PYTHON = [
+_LINEAR_CALLED_FROM_PYTHON = [
     "_data.column_moments",
     "_proximal.fista",
     "_proximal.lipschitz_constant",
     "_cd.cd_solve",
-    *_MLP_KERNELS,
 ]
+
+_CALLED_FROM_PYTHON = [*_LINEAR_CALLED_FROM_PYTHON, *_MLP_KERNELS]
 
 _SIGNATURE_SCRIPT = """
     import importlib, json, pkgutil
@@ -266,7 +267,7 @@ def test_kernels_in_this_process_have_float_array_arguments():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             RegularizedRegressor(penalty="l1", alpha=0.1, solver=solver).fit(X, y)
-    for qualified in _CALLED_FROM_PYTHON:
+    for qualified in _LINEAR_CALLED_FROM_PYTHON:
         module, name = qualified.split(".")
         kernel = getattr(importlib.import_module(f"skreg.linear_model.{module}"), name)
         assert kernel.signatures, name
