@@ -654,6 +654,34 @@ def _polish(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, state,
 
 
 @jit
+def _working_set(g, w_act, active, l1, l2, positive, violation):
+    """The features of ``active`` to solve on, sorted: the support, and
+    room for the features about to enter, by decreasing KKT violation
+    (computed into ``violation`` from the correlations ``g``)."""
+    m = active.shape[0]
+    kkt_violation(g, w_act, l1, l2, positive, violation)
+    n_support = 0
+    n_violating = 0
+    for k in range(m):
+        if w_act[k] != 0.0:
+            violation[k] = np.inf
+            n_support += 1
+        elif violation[k] > 0.0:
+            n_violating += 1
+    # The support, and room for the features about to enter: as many as
+    # violate the optimality conditions, at least a quarter and at most all
+    # of the support's size (twice the support from a cold start, where most
+    # features violate them; a little more than the support from a warm
+    # start, where few do). The set grows as the support does, and always
+    # contains it.
+    extra = min(n_support, max(n_violating, n_support // 4))
+    ws_size = min(m, max(_WS_MIN, n_support + extra))
+    if ws_size < m:
+        return np.sort(active[np.argsort(-violation)[:ws_size]])
+    return active
+
+
+@jit
 def cd_solve(
     kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
     l1, l2, positive, max_iter, tol, tol_update, rng, random_order, working_set,
@@ -687,6 +715,10 @@ def cd_solve(
             active[k] = j
             k += 1
     keep_hint = hint_w.shape[0] == p
+    # The previous solve of a path left the correlations of its solution:
+    # they rank the features for the first working set well enough, which
+    # saves the pass over all the features at the start point.
+    hint_ws = keep_hint and working_set and l1 > 0.0 and np.isfinite(hint_quad[0])
     if keep_hint:
         hint_quad[0] = np.nan  # until a pass has covered every feature
     if n_active == 0:  # no column varies: w = 0 is the solution
@@ -706,6 +738,22 @@ def cd_solve(
     rel_update = np.inf
     work = 0.0  # matrix entries read by the epochs so far
     use_ws = working_set and l1 > 0.0
+    if hint_ws:
+        for k in range(n_active):
+            g[k] = hint_g[active[k]]
+            w_act[k] = w[active[k]]
+        ws = _working_set(g[:n_active], w_act[:n_active], active, l1, l2,
+                          positive, violation[:n_active])  # fmt: skip
+        if ws.shape[0] < n_active:
+            max_updates = (gram_work - work) / (p if kind == GRAM else n) + 1.0
+            epochs, _, rel_update, n_updates = cd_subproblem(
+                kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+                w, state, offset, ws, l1, l2, positive, max_iter, tol, tol,
+                tol_update, rng, random_order, anderson, max_updates,
+            )  # fmt: skip
+            n_iter += epochs
+            work += n_updates * (p if kind == GRAM else n)
+            _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
     while True:
         m = active.shape[0]
         quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
@@ -786,27 +834,8 @@ def cd_solve(
                 if refresh:
                     _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
         if use_ws:
-            kkt_violation(g[:m], w_act[:m], l1, l2, positive, violation[:m])
-            n_support = 0
-            n_violating = 0
-            for k in range(m):
-                if w_act[k] != 0.0:
-                    violation[k] = np.inf
-                    n_support += 1
-                elif violation[k] > 0.0:
-                    n_violating += 1
-            # The support, and room for the features about to enter: as many
-            # as violate the optimality conditions, at least a quarter and at
-            # most all of the support's size (twice the support from a cold
-            # start, where most features violate them; a little more than
-            # the support from a warm start, where few do). The set grows as
-            # the support does, and always contains it.
-            extra = min(n_support, max(n_violating, n_support // 4))
-            ws_size = min(m, max(_WS_MIN, n_support + extra))
-            if ws_size < m:
-                ws = np.sort(active[np.argsort(-violation[:m])[:ws_size]])
-            else:
-                ws = active
+            ws = _working_set(g[:m], w_act[:m], active, l1, l2, positive,
+                              violation[:m])  # fmt: skip
             tol_in = max(0.3 * gap, tol)
         else:
             ws = active
