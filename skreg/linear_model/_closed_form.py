@@ -235,20 +235,22 @@ def ridge_loo_errors(problem, l2s, spectrum=None, leverage=None):
     return errors
 
 
-def ridge_loo_predictions(problem, l2s, spectrum=None):
+def ridge_loo_predictions(problem, l2s, spectrum=None, leverage=None):
     """Leave-one-out predictions of ridge for every ``l2``: shape
     (n_samples, n_alphas).
 
     ``y_i - r_i / (1 - h_ii)``, with ``r_i`` the residual of the fit on all
     the data (from :func:`ridge_path`'s coefficients) and ``h_ii`` the
-    leverages of :func:`ridge_loo_errors`. A sample of zero weight has no
-    leverage and gets the prediction of the full fit, which its removal does
-    not change.
+    leverages of :func:`ridge_loo_errors` (``leverage``, when that has
+    already filled it). A sample of zero weight has no leverage and gets the
+    prediction of the full fit, which its removal does not change.
     """
     P = problem
     spectrum = spectrum or ridge_spectrum(P)
-    lev = np.empty((len(l2s), P.X.shape[0]))
-    ridge_loo_errors(P, l2s, spectrum, leverage=lev)
+    lev = leverage
+    if lev is None:
+        lev = np.empty((len(l2s), P.X.shape[0]))
+        ridge_loo_errors(P, l2s, spectrum, leverage=lev)
     coefs = np.asarray(ridge_path(P, l2s, spectrum), dtype=np.float64)
     intercepts = P.y_mean - P.X_mean @ coefs
     fitted = np.asarray(P.X @ coefs, dtype=np.float64) + intercepts[None, :]

@@ -253,6 +253,9 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         full = prepare_problem(X, y, sample_weight, self.fit_intercept,
                                gram=use_gram(X, self.precompute))  # fmt: skip
         grids = self._alpha_grids(full, candidates)
+        scorer = None if self.scoring is None else check_scoring(
+            self, scoring=self.scoring
+        )
         if loo:
             if n_samples < 2:
                 raise ValueError(
@@ -265,20 +268,19 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     "positive=True; pass cv=5 or another splitter."
                 )
             spectrum = ridge_spectrum(full)
-            mse = np.stack([ridge_loo_errors(full, grid, spectrum) for grid in grids])
-            scores = None
-            if self.scoring is not None:
-                # as RidgeCV: the scorer sees all leave-one-out predictions
-                # at once (a score per sample would mean nothing for r2)
-                scorer = check_scoring(self, scoring=self.scoring)
-                kwargs = {} if sample_weight is None else {
-                    "sample_weight": sample_weight
-                }
-                scores = np.array([
-                    [scorer(_Predictions(), pred, y, **kwargs) for pred in preds.T]
-                    for preds in (ridge_loo_predictions(full, grid, spectrum)
-                                  for grid in grids)
-                ])[..., None]  # fmt: skip
+            errors = []
+            scores = None if scorer is None else np.empty((*grids.shape, 1))
+            lev = None if scorer is None else np.empty(grids.shape[1:] + (n_samples,))
+            for c, grid in enumerate(grids):
+                errors.append(ridge_loo_errors(full, grid, spectrum, leverage=lev))
+                if scorer is not None:
+                    # as RidgeCV: the scorer sees all leave-one-out predictions
+                    # at once (a score per sample would mean nothing for r2)
+                    preds = ridge_loo_predictions(full, grid, spectrum, leverage=lev)
+                    scores[c, :, 0] = [self._score_predictions(scorer, pred, y,
+                                                               sample_weight)
+                                       for pred in preds.T]  # fmt: skip
+            mse = np.stack(errors)
         else:
             cv = check_cv(5 if self.cv is None else self.cv)
             n_splits = cv.get_n_splits(X, y, **params)
@@ -288,9 +290,6 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     f"{n_samples} samples."
                 )
             folds = list(cv.split(X, y, **params))
-            scorer = None if self.scoring is None else check_scoring(
-                self, scoring=self.scoring
-            )
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(self._fold)(X, y, sample_weight, train, test, candidates,
                                     grids, scorer, k, len(folds))  # fmt: skip
@@ -399,6 +398,11 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         model.n_features_in_ = X.shape[1]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(model, X, y, **kwargs)
+
+    @staticmethod
+    def _score_predictions(scorer, predictions, y, sample_weight):
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return scorer(_Predictions(), predictions, y, **kwargs)
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
