@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import load_diabetes
 
 import skreg._numba
-from skreg import RegularizedRegressor
+from skreg import RegularizedRegressor, regularization_path
 
 
 def _run(script, env_updates, tmp_path):
@@ -138,6 +138,7 @@ _KERNELS = [
     "_proximal.lipschitz_constant",
     "_cd.cd_subproblem",
     "_cd.cd_solve",
+    "_cd.cd_path",
     *_MLP_KERNELS,
 ]
 
@@ -146,6 +147,7 @@ _LINEAR_CALLED_FROM_PYTHON = [
     "_proximal.fista",
     "_proximal.lipschitz_constant",
     "_cd.cd_solve",
+    "_cd.cd_path",
 ]
 
 _CALLED_FROM_PYTHON = [*_LINEAR_CALLED_FROM_PYTHON, *_MLP_KERNELS]
@@ -156,7 +158,8 @@ _SIGNATURE_SCRIPT = """
     import numpy as np
     import skreg.linear_model
     import skreg.neural_network
-    from skreg import DropoutMLPClassifier, RegularizedRegressor
+    import scipy.sparse
+    from skreg import DropoutMLPClassifier, RegularizedRegressor, regularization_path
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6))
@@ -179,6 +182,17 @@ _SIGNATURE_SCRIPT = """
                     RegularizedRegressor(
                         penalty=penalty, alpha=0.05, solver=solver, tol=1e-6
                     ).fit(Xi, y, sample_weight=weights)
+
+    # paths (compiled path driver) on the Gram, dense and sparse backends
+    X_wide = rng.standard_normal((20, 30))
+    y_wide = X_wide[:, :3].sum(axis=1)
+    for Xi, yi in [(Xi, y) for Xi in inputs.values()] + [
+        (X_wide, y_wide), (X_wide.astype(np.float32), y_wide),
+        (scipy.sparse.csc_matrix(X_wide * (X_wide > 0.5)), y_wide),
+    ]:
+        for weights in (None, rng.uniform(0.5, 2.0, len(yi))):
+            regularization_path(Xi, yi, penalty="elasticnet", alphas=4,
+                                sample_weight=weights)
 
     y_class = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
     for Xi in inputs.values():
@@ -267,6 +281,7 @@ def test_kernels_in_this_process_have_float_array_arguments():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             RegularizedRegressor(penalty="l1", alpha=0.1, solver=solver).fit(X, y)
+    regularization_path(X, y, alphas=3)
     for qualified in _LINEAR_CALLED_FROM_PYTHON:
         module, name = qualified.split(".")
         kernel = getattr(importlib.import_module(f"skreg.linear_model.{module}"), name)

@@ -45,7 +45,8 @@ from skreg.linear_model._sparse import (
     sparse_sq_norm,
 )
 
-__all__ = ["enet_coordinate_descent", "Design", "DENSE", "SPARSE", "GRAM"]
+__all__ = ["enet_coordinate_descent", "cd_path", "secant_guess", "Design",
+           "DENSE", "SPARSE", "GRAM"]
 
 DENSE, SPARSE, GRAM = 0, 1, 2
 # Anderson extrapolation combines this many successive iterates.
@@ -222,7 +223,8 @@ def _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1, l2):
 @jit
 def _fresh_state(kind, design, y, y_mean, X_mean, w):
     """The state (and offset) of ``w``, computed from scratch."""
-    state = np.empty(y.shape[0] if kind != GRAM else w.shape[0])
+    # in the dtype of w, as in the solver (one compiled _refresh per dtype)
+    state = np.empty(y.shape[0] if kind != GRAM else w.shape[0], dtype=w.dtype)
     offset = np.zeros(1)
     _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
     return state, offset
@@ -454,21 +456,15 @@ def enet_coordinate_descent(
     n = y.shape[0]
     dtype = w.dtype
     kind = design.kind
+    if dual_hint is None:
+        dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.full(1, np.nan))
     dual_floor = -np.inf  # the best dual value known, for the stopping test
     if w_guess is not None:
-        args = (kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean)
-        w_guess = np.ascontiguousarray(w_guess, dtype=dtype)
-        if _objective(*args, w_guess, l1, l2) < _objective(*args, w, l1, l2):
-            # w's dual point may still certify better than the guess's
-            if l1 > 0.0 or l2 > 0.0:
-                if dual_hint is not None and np.isfinite(dual_hint[2][0]):
-                    g, w_hint, quad = dual_hint
-                    primal, gap = duality_gap(g, w_hint, quad[0], l1, l2, positive,
-                                              curvature)  # fmt: skip
-                    dual_floor = primal - gap
-                else:
-                    dual_floor = _dual_value(*args, curvature, w, l1, l2, positive)
-            w[:] = w_guess
+        dual_floor = _start_point(
+            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+            w, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2, positive,
+            *dual_hint,
+        )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
                 and (n > p or precompute is True))  # fmt: skip
@@ -476,8 +472,6 @@ def enet_coordinate_descent(
         design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
     # "auto": switch after the epochs have read n p^2 / _GRAM_SPEEDUP entries
     gram_work = p * p / _GRAM_SPEEDUP * n if can_gram and kind == DENSE else np.inf
-    if dual_hint is None:
-        dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.empty(1))
     n_iter = 0
     while True:
         state = np.empty(p if kind == GRAM else n, dtype=dtype)
@@ -867,6 +861,96 @@ def cd_solve(
             if gap <= tol:
                 break
     return n_iter, gap, False
+
+
+@jit
+def _start_point(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+                 w, w_guess, l1, l2, positive, hint_g, hint_w,
+                 hint_quad):  # fmt: skip
+    """Start from ``w_guess`` instead of ``w`` (in place) if its objective is lower.
+
+    Returns the dual value that ``w`` certifies (-inf if ``w`` is kept, or
+    without a penalty): the dual point of ``w`` may still be better than
+    the guess's. With a hint (see :func:`enet_coordinate_descent`), it is
+    the hint's dual value, which costs no pass over ``X``.
+    """
+    if _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w_guess, l1,
+                  l2) >= _objective(kind, design, y, d, uniform, y_mean, y_scale,
+                                    X_mean, w, l1, l2):  # fmt: skip
+        return -np.inf
+    dual_floor = -np.inf
+    if l1 > 0.0 or l2 > 0.0:
+        if hint_w.shape[0] == w.shape[0] and np.isfinite(hint_quad[0]):
+            primal, gap = duality_gap(hint_g, hint_w, hint_quad[0], l1, l2, positive,
+                                      curvature)  # fmt: skip
+            dual_floor = primal - gap
+        else:
+            dual_floor = _dual_value(kind, design, y, d, uniform, y_mean, y_scale,
+                                     X_mean, curvature, w, l1, l2,
+                                     positive)  # fmt: skip
+    w[:] = w_guess
+    return dual_floor
+
+
+@jit
+def secant_guess(w0, w1, a0, a1, a2):
+    """Predict the solution at ``a2`` from those at ``a0`` and ``a1`` (``a0 != a1``).
+
+    Where the support and the signs do not change, the lasso solution is
+    affine in alpha: the secant through the last two solutions is exact
+    (and close for the elastic net). Coefficients that are zero stay zero,
+    and those the secant would carry across zero stop there, where they
+    leave the support.
+    """
+    t = (a2 - a1) / (a1 - a0)
+    out = np.empty_like(w1)
+    for j in range(w1.shape[0]):
+        v = w1[j] + (w1[j] - w0[j]) * t
+        out[j] = v if (v > 0.0 and w1[j] > 0.0) or (v < 0.0 and w1[j] < 0.0) else 0.0
+    return out
+
+
+@jit
+def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s,
+            l2s, alphas, positive, max_iter, tol, tol_update, rng, random_order,
+            working_set, screening, anderson, polish, coefs, gaps,
+            n_iters):  # fmt: skip
+    """Solve for every ``(l1s[k], l2s[k])`` in turn, warm-started: a path.
+
+    ``coefs[k]`` (shape ``(n_alphas, n_features)``, C order), ``gaps[k]``
+    and ``n_iters[k]`` receive the solution, its gap and its epochs. Each
+    solve starts from the previous solution or, where its objective is
+    lower, from the secant through the previous two (:func:`secant_guess`;
+    ``alphas`` are only used there), and takes the previous solve's last
+    correlations as a dual point (the ``dual_hint`` of
+    :func:`enet_coordinate_descent`). One compiled call for the whole path:
+    no interpreter work between the solves. The backend does not change
+    along the path (no switch to the Gram matrix: a path that wants it
+    precomputes it).
+    """
+    n_alphas, p = coefs.shape
+    n = y.shape[0]
+    w = np.zeros(p, dtype=coefs.dtype)
+    hint_g = np.empty(p)
+    hint_w = np.empty(p, dtype=coefs.dtype)
+    hint_quad = np.full(1, np.nan)
+    for k in range(n_alphas):
+        dual_floor = -np.inf
+        if k >= 2 and alphas[k - 1] != alphas[k - 2]:
+            guess = secant_guess(coefs[k - 2], w, alphas[k - 2], alphas[k - 1],
+                                 alphas[k])  # fmt: skip
+            dual_floor = _start_point(kind, design, y, d, uniform, y_mean, y_scale,
+                                      X_mean, curvature, w, guess, l1s[k], l2s[k],
+                                      positive, hint_g, hint_w,
+                                      hint_quad)  # fmt: skip
+        state = np.empty(p if kind == GRAM else n, dtype=coefs.dtype)
+        n_iters[k], gaps[k], _ = cd_solve(
+            kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
+            state, l1s[k], l2s[k], positive, max_iter, tol, tol_update, rng,
+            random_order, working_set, screening, anderson, polish, np.inf,
+            dual_floor, hint_g, hint_w, hint_quad,
+        )  # fmt: skip
+        coefs[k] = w
 
 
 def _gram_design(design, d, uniform, X_mean, y, y_mean):

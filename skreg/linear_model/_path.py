@@ -10,7 +10,9 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_X_y
 
-from skreg.linear_model._base import check_weights, prepare_problem, solve
+from skreg.linear_model._base import check_weights, prepare_problem
+from skreg.linear_model._cd import cd_path
+from skreg.linear_model._cd import secant_guess as _cd_secant
 from skreg.linear_model._closed_form import ridge_path
 from skreg.linear_model._penalties import l1_l2_strengths
 
@@ -60,53 +62,43 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
 
     Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
-    shape (n_features, n_alphas).
+    shape (n_features, n_alphas). The whole path is one compiled call
+    (:func:`~skreg.linear_model._cd.cd_path`); a dense problem that should
+    use the Gram matrix (``precompute``, see :func:`use_gram`) must carry it
+    already (``prepare_problem(..., gram=True)``): the path does not switch.
     """
     P = problem
     p = P.n_features
     alphas = np.asarray(alphas, dtype=np.float64)
-    coefs = np.empty((p, len(alphas)), dtype=P.X.dtype)
     gaps = np.zeros(len(alphas))
-    n_iters = np.zeros(len(alphas), dtype=int)
+    n_iters = np.zeros(len(alphas), dtype=np.int64)
     if penalty == "l2" and not positive:
-        coefs[:] = ridge_path(P, alphas)
+        coefs = ridge_path(P, alphas)
         n_iters[:] = 1
     else:
         rng = np.random.default_rng(0) if rng is None else rng
-        w = np.zeros(p, dtype=P.X.dtype)
-        # each solve leaves its last correlations here: with the secant
-        # guess, they give the next solve the dual value of the previous
-        # solution without another pass over X
-        hint = (np.empty(p), np.empty(p, dtype=P.X.dtype), np.full(1, np.nan))
-        for k, alpha in enumerate(alphas):
-            l1, l2 = l1_l2_strengths(penalty, alpha, l1_ratio)
-            guess = None if k < 2 else secant_guess(coefs[:, k - 2], w,
-                                                    alphas[k - 2 : k + 1])
-            w, n_iters[k], gaps[k], _ = solve(P, l1, l2, "cd", positive, w,
-                                              max_iter, tol, rng,
-                                              precompute=precompute,
-                                              w_guess=guess,
-                                              dual_hint=hint)  # fmt: skip
-            coefs[:, k] = w
+        strengths = np.array([l1_l2_strengths(penalty, a, l1_ratio) for a in alphas],
+                             dtype=np.float64).reshape(-1, 2)  # fmt: skip
+        l1s, l2s = np.ascontiguousarray(strengths.T)
+        rows = np.zeros((len(alphas), p), dtype=P.X.dtype)  # coefs.T, C order
+        design = P.design
+        cd_path(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
+                P.y_scale, P.X_mean, P.curvature, l1s, l2s, alphas, positive,
+                max_iter, tol * P.y_scale, tol, rng, False, True, True, True, True,
+                rows, gaps, n_iters)  # fmt: skip
+        coefs = np.ascontiguousarray(rows.T)
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
     return coefs, intercepts, gaps, n_iters
 
 
 def secant_guess(w0, w1, alphas):
-    """Predict the solution at ``alphas[2]`` from those at ``alphas[:2]``.
-
-    Where the support and the signs do not change, the lasso solution is
-    affine in alpha: the secant through the last two solutions is exact
-    (and close for the elastic net). Coefficients that are zero stay zero,
-    and those the secant would carry across zero stop there, where they
-    leave the support. None when the two alphas are equal (no direction).
-    """
-    a0, a1, a2 = alphas
+    """:func:`~skreg.linear_model._cd.secant_guess` at ``alphas = (a0, a1, a2)``;
+    None when ``a0 == a1`` (no direction)."""
+    a0, a1, a2 = (float(a) for a in alphas)
     if a1 == a0:
         return None
-    guess = w1 + (w1 - w0) * ((a2 - a1) / (a1 - a0))
-    guess[(w1 == 0) | (np.sign(guess) != np.sign(w1))] = 0.0
-    return guess
+    w1 = np.ascontiguousarray(w1)
+    return _cd_secant(np.ascontiguousarray(w0, dtype=w1.dtype), w1, a0, a1, a2)
 
 
 def use_gram(X, precompute):
