@@ -1,12 +1,14 @@
 """RegularizedRegressorCV: alpha, l1_ratio and penalty chosen by cross-validation."""
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -327,11 +329,26 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         return self
 
     def _refit(self, X, y, sample_weight):
-        refit = RegularizedRegressor(
-            penalty=self.penalty_, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
-            fit_intercept=self.fit_intercept, positive=self.positive,
-            max_iter=self.max_iter, tol=self.tol, precompute=self.precompute,
-        ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
+        # The refit's ConvergenceWarning is re-issued under this estimator's
+        # name and at the caller's line (not RegularizedRegressor's, in here)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            refit = RegularizedRegressor(
+                penalty=self.penalty_, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
+                fit_intercept=self.fit_intercept, positive=self.positive,
+                max_iter=self.max_iter, tol=self.tol, precompute=self.precompute,
+            ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
+        for record in caught:
+            message = str(record.message)
+            if issubclass(record.category, ConvergenceWarning):
+                message = message.replace(
+                    "RegularizedRegressor did not converge",
+                    f"RegularizedRegressorCV: the refit on all the data "
+                    f"(penalty={self.penalty_!r}, alpha={self.alpha_:.4g}) did "
+                    f"not converge", 1,
+                )  # fmt: skip
+            # 4: past _refit, fit and scikit-learn's _fit_context wrapper
+            warnings.warn(message, record.category, stacklevel=4)
         self.coef_ = refit.coef_
         self.intercept_ = refit.intercept_
         self.n_iter_ = refit.n_iter_

@@ -1,5 +1,6 @@
 """regularization_path and RegularizedRegressorCV against scikit-learn."""
 
+import re
 import tracemalloc
 import warnings
 
@@ -70,10 +71,17 @@ def test_unconverged_paths_warn_once():
         path = regularization_path(X, y, alphas=10, max_iter=2)
     assert len(record) == 1 and record[0].filename == __file__
     assert np.any(path.dual_gaps > 1e-4 * np.var(y))
-    with pytest.warns(ConvergenceWarning, match=r"RegularizedRegressorCV \(cross-"
-                      r"validation paths\): \d+ of 30 solves") as record:
+    with pytest.warns(ConvergenceWarning) as record:
         RegularizedRegressorCV(penalty="l1", alphas=10, cv=3, max_iter=2).fit(X, y)
-    assert record[0].filename == __file__
+    # one for the fold paths, one for the refit: both name the CV estimator
+    # and point here
+    messages = [str(r.message) for r in record]
+    assert len(record) == 2, messages
+    assert re.match(r"RegularizedRegressorCV \(cross-validation paths\): \d+ of "
+                    r"30 solves", messages[0])  # fmt: skip
+    assert messages[1].startswith("RegularizedRegressorCV: the refit on all the "
+                                  "data (penalty='l1', alpha=")  # fmt: skip
+    assert all(r.filename == __file__ for r in record)
     # converged: silent
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
