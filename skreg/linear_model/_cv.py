@@ -392,7 +392,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         for c, (penalty, l1_ratio) in enumerate(candidates):
             coefs, intercepts, gaps[c], _ = path_on_problem(
                 problem, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
-                self.tol, self.precompute,
+                self.tol,
             )  # fmt: skip
             pred = X_test @ coefs + intercepts
             if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense

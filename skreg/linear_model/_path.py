@@ -58,14 +58,15 @@ def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
 
 
 def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
-                    max_iter=1000, tol=1e-4, precompute="auto", rng=None):  # fmt: skip
+                    max_iter=1000, tol=1e-4, rng=None):  # fmt: skip
     """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
 
     Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
     shape (n_features, n_alphas). The whole path is one compiled call
-    (:func:`~skreg.linear_model._cd.cd_path`); a dense problem that should
-    use the Gram matrix (``precompute``, see :func:`use_gram`) must carry it
-    already (``prepare_problem(..., gram=True)``): the path does not switch.
+    (:func:`~skreg.linear_model._cd.cd_path`). The backend is the
+    problem's: a path that should run on the Gram matrix (``precompute``,
+    see :func:`use_gram`) gets a problem that carries it
+    (``prepare_problem(..., gram=True)``); the path never switches.
     """
     P = problem
     p = P.n_features
@@ -84,7 +85,9 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
         design = P.design
         cd_path(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
                 P.y_scale, P.X_mean, P.curvature, l1s, l2s, alphas, positive,
-                max_iter, tol * P.y_scale, tol, rng, False, True, True, True, True,
+                max_iter, tol * P.y_scale, tol, rng,
+                False,  # random_order: cyclic
+                True, True, True, True,  # working sets, screening, Anderson, polish
                 rows, gaps, n_iters)  # fmt: skip
         coefs = np.ascontiguousarray(rows.T)
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
@@ -226,7 +229,7 @@ def regularization_path(
                 f"values, got {alphas!r}."
             )
     coefs, intercepts, gaps, n_iters = path_on_problem(
-        problem, penalty, l1_ratio, alphas, positive, max_iter, tol, precompute,
+        problem, penalty, l1_ratio, alphas, positive, max_iter, tol,
         np.random.default_rng(check_random_state(0).randint(2**31)),
     )
     warn_unconverged("regularization_path", gaps, tol * problem.y_scale, max_iter)
