@@ -43,6 +43,33 @@ def test_path_matches_enet_path(dataset, l1_ratio):
     assert np.count_nonzero(ours.coefs[:, 1]) > 0
 
 
+@pytest.mark.parametrize("dataset", ["diabetes", "correlated_wide", "tall"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet", "l2"])
+def test_positive_path_matches_enet_path_and_single_fits(dataset, penalty):
+    # positive=True takes coordinate descent for every penalty, "l2" included
+    # (the closed form cannot enforce it): the compiled path against
+    # scikit-learn's enet_path where it has the model (L1 / elastic net) and
+    # against single fits for all three.
+    X, y = load(dataset)
+    l1_ratio = {"l1": 1.0, "elasticnet": 0.5, "l2": 0.0}[penalty]
+    alphas = [1.0, 0.3, 0.1, 0.03, 0.01] if penalty == "l2" else 8
+    path = regularization_path(X, y, penalty=penalty, l1_ratio=0.5, alphas=alphas,
+                               eps=1e-2, positive=True, tol=1e-12,
+                               max_iter=100_000)  # fmt: skip
+    assert np.all(path.coefs >= 0) and np.count_nonzero(path.coefs) > 0
+    if penalty != "l2":
+        Xc, yc = X - X.mean(0), y - y.mean()
+        _, coefs, _ = enet_path(Xc, yc, l1_ratio=l1_ratio, alphas=path.alphas,
+                                positive=True, tol=1e-12,
+                                max_iter=100_000)  # fmt: skip
+        assert_allclose(path.coefs, coefs, rtol=1e-5, atol=1e-7)
+    for k in (1, len(path.alphas) - 1):
+        ref = RegularizedRegressor(penalty=penalty, alpha=path.alphas[k],
+                                   l1_ratio=0.5, positive=True, tol=1e-12,
+                                   max_iter=100_000).fit(X, y)  # fmt: skip
+        assert_allclose(path.coefs[:, k], ref.coef_, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("dataset", ["diabetes", "correlated_wide"])
 def test_l2_path_matches_single_fits(dataset):
     X, y = load(dataset)
