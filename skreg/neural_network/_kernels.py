@@ -90,20 +90,37 @@ def bias_act_dropout(Z, b, act, U, threshold, scale):
 
     ``U`` (uint16) holds the dropout draws, of the shape of ``Z``; it is read
     only when ``threshold > 0`` (see :func:`dropout_threshold`), so any 2-d
-    uint16 array can be passed then.
+    uint16 array can be passed then. ``scale`` is in the dtype of ``Z``.
+
+    Every unit is computed and the mask then selects the result or zero: a
+    branch on the random mask would be mispredicted half of the time (for
+    relu in float32, 67 instead of 6 us for 128 x 256, ten times the pass
+    without dropout), while the select is vectorized. A dropped unit is an
+    exact zero even where the activation overflows.
     """
     n, k = Z.shape
-    if threshold > 0:
+    zero = scale - scale
+    if threshold == 0:
+        if act == RELU:
+            for i in range(n):
+                for j in range(k):
+                    z = Z[i, j] + b[j]
+                    Z[i, j] = z if z > zero else zero
+        else:
+            for i in range(n):
+                for j in range(k):
+                    Z[i, j] = _activate(Z[i, j] + b[j], act)
+    elif act == RELU:
         for i in range(n):
             for j in range(k):
-                if U[i, j] < threshold:
-                    Z[i, j] = 0.0
-                else:
-                    Z[i, j] = _activate(Z[i, j] + b[j], act) * scale
+                z = Z[i, j] + b[j]
+                a = z * scale if z > zero else zero
+                Z[i, j] = a if U[i, j] >= threshold else zero
     else:
         for i in range(n):
             for j in range(k):
-                Z[i, j] = _activate(Z[i, j] + b[j], act)
+                a = _activate(Z[i, j] + b[j], act) * scale
+                Z[i, j] = a if U[i, j] >= threshold else zero
 
 
 @jit(error_model="numpy")
@@ -111,33 +128,39 @@ def act_derivative(D, A, act, U, threshold, scale, grad_b):
     """In place ``D <- D * d(A)/dZ``; ``grad_b <- D.sum(axis=0)``.
 
     ``A`` is the output of :func:`bias_act_dropout` for the same ``U``,
-    ``threshold`` and ``scale``: the derivative is recovered from it
-    (``act(Z) = A / scale`` for kept units); dropped units get a zero
-    gradient.
+    ``threshold`` and ``scale`` (in the dtype of ``D``): the derivative is
+    recovered from it (``act(Z) = A / scale`` for kept units); dropped units
+    get a zero gradient. As in the forward pass, the mask selects rather
+    than branches.
     """
     n, k = D.shape
-    keep = 1.0 / scale
-    # relu needs no draws: a dropped unit has A = 0, where the derivative is
-    # 0 anyway (which saves reading U)
-    use_mask = threshold > 0 and act != RELU
+    zero = scale - scale
+    keep = (scale - scale + 1) / scale  # 1 / scale, in the dtype of scale
     for j in range(k):
-        grad_b[j] = 0.0
+        grad_b[j] = zero
+    if act == RELU:
+        # no draws needed: a dropped unit has A = 0, where the derivative is
+        # 0 anyway (which saves reading U)
+        for i in range(n):
+            for j in range(k):
+                d = D[i, j] * (scale if A[i, j] > zero else zero)
+                D[i, j] = d
+                grad_b[j] += d
+        return
     for i in range(n):
         for j in range(k):
-            if use_mask and U[i, j] < threshold:
-                D[i, j] = 0.0
-                continue
             a = A[i, j] * keep
-            if act == RELU:
-                d = scale if a > 0 else 0.0
-            elif act == TANH:
-                d = scale * (1.0 - a * a)
+            if act == TANH:
+                d = scale * (1 - a * a)
             elif act == LOGISTIC:
-                d = scale * a * (1.0 - a)
+                d = scale * a * (1 - a)
             else:
                 d = scale
-            D[i, j] *= d
-            grad_b[j] += D[i, j]
+            g = D[i, j] * d
+            if threshold > 0:
+                g = g if U[i, j] >= threshold else zero
+            D[i, j] = g
+            grad_b[j] += g
 
 
 @jit(error_model="numpy")
