@@ -22,7 +22,6 @@ Run: ``python benchmarks/bench_cv.py [--quick]``.
 
 import argparse
 import pathlib
-import statistics
 import time
 import warnings
 
@@ -152,7 +151,7 @@ def main():
                 times[solver].append(time.perf_counter() - t0)
         ref = np.array(times["sklearn"])
         for solver, fitted in estimators.items():
-            median = statistics.median(times[solver])
+            median = float(np.median(times[solver]))
             alpha = fitted.alpha_ / (len(y) if solver == "sklearn" and
                                      isinstance(fitted, RidgeCV) else 1)  # fmt: skip
             acc = "n/a"

@@ -249,14 +249,6 @@ def _fresh_state(kind, design, y, y_mean, X_mean, w):
 
 
 @jit
-def _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w, l1, l2):
-    """The objective at ``w`` (computes the state from scratch)."""
-    state, offset = _fresh_state(kind, design, y, y_mean, X_mean, w)
-    return _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1,
-                         l2)  # fmt: skip
-
-
-@jit
 def _dual_value(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
                 w, l1, l2, positive):  # fmt: skip
     """The dual objective at the dual point that ``w`` gives (a lower bound
@@ -489,11 +481,13 @@ def enet_coordinate_descent(
     if dual_hint is None:
         dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.full(1, np.nan))
     dual_floor = -np.inf  # the best dual value known, for the stopping test
-    if w_guess is not None:
-        dual_floor = _start_point(
+    state_ready = w_guess is not None
+    if state_ready:
+        state, offset = _fresh_state(kind, design.arrays, y, y_mean, X_mean, w)
+        dual_floor = _take_guess(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-            w, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2, positive,
-            *dual_hint,
+            w, state, offset, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2,
+            positive, *dual_hint,
         )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
@@ -504,10 +498,12 @@ def enet_coordinate_descent(
     gram_work = p * p / _GRAM_SPEEDUP * n if can_gram and kind == DENSE else np.inf
     n_iter = 0
     while True:
-        state = np.empty(p if kind == GRAM else n, dtype=dtype)
+        if not state_ready:
+            state = np.empty(p if kind == GRAM else n, dtype=dtype)
+            offset = np.zeros(1)
         epochs, gap, wants_gram = cd_solve(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
-            curvature, w, state, np.zeros(1), False, l1, l2, positive,
+            curvature, w, state, offset, state_ready, l1, l2, positive,
             max_iter - n_iter, tol,
             tol_update, rng, random_order, working_set, screening, anderson,
             polish, gram_work, dual_floor, *dual_hint,
@@ -517,6 +513,7 @@ def enet_coordinate_descent(
             return n_iter, gap, design
         design, kind = _gram_design(design, d, uniform, X_mean, y, y_mean), GRAM
         gram_work = np.inf
+        state_ready = False  # the Gram backend's state is another one
 
 
 @jit
@@ -917,24 +914,29 @@ def cd_solve(
 
 
 @jit
-def _start_point(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-                 w, w_guess, l1, l2, positive, hint_g, hint_w,
-                 hint_quad):  # fmt: skip
-    """Start from ``w_guess`` instead of ``w`` (in place) if its objective is lower.
+def _take_guess(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+                w, state, offset, guess, l1, l2, positive, hint_g, hint_w,
+                hint_quad):  # fmt: skip
+    """Move ``w`` to ``guess`` (in place) if the guess has the lower objective.
 
-    Returns the dual value that ``w`` certifies (-inf if ``w`` is kept, or
-    without a penalty): the dual point of ``w`` may still be better than
-    the guess's. With a hint (see :func:`enet_coordinate_descent`), it is
-    the hint's dual value, which costs no pass over ``X``.
+    ``state`` and ``offset`` hold the state of ``w`` and follow it. Returns
+    the dual value that the old ``w`` certifies (-inf if ``w`` is kept, or
+    without a penalty): its dual point may still be better than the guess's
+    (see :func:`_dual_floor`).
     """
-    if _objective(kind, design, y, d, uniform, y_mean, y_scale, X_mean, w_guess, l1,
-                  l2) >= _objective(kind, design, y, d, uniform, y_mean, y_scale,
-                                    X_mean, w, l1, l2):  # fmt: skip
+    guess_state, guess_offset = _fresh_state(kind, design, y, y_mean, X_mean,
+                                             guess)  # fmt: skip
+    if _objective_at(kind, design, d, uniform, y_scale, guess, guess_state,
+                     guess_offset, l1, l2) >= _objective_at(
+        kind, design, d, uniform, y_scale, w, state, offset, l1, l2
+    ):  # fmt: skip
         return -np.inf
     dual_floor = _dual_floor(kind, design, y, d, uniform, y_mean, y_scale, X_mean,
                              curvature, w, l1, l2, positive, hint_g, hint_w,
                              hint_quad)  # fmt: skip
-    w[:] = w_guess
+    w[:] = guess
+    state[:] = guess_state
+    offset[0] = guess_offset[0]
     return dual_floor
 
 
@@ -1005,19 +1007,10 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
         if k >= 2 and alphas[k - 1] != alphas[k - 2]:
             guess = secant_guess(coefs[k - 2], w, alphas[k - 2], alphas[k - 1],
                                  alphas[k])  # fmt: skip
-            guess_state, guess_offset = _fresh_state(kind, design, y, y_mean,
-                                                     X_mean, guess)  # fmt: skip
-            if _objective_at(kind, design, d, uniform, y_scale, guess, guess_state,
-                             guess_offset, l1s[k], l2s[k]) < _objective_at(
-                kind, design, d, uniform, y_scale, w, state, offset, l1s[k], l2s[k]
-            ):  # fmt: skip
-                dual_floor = _dual_floor(kind, design, y, d, uniform, y_mean,
-                                         y_scale, X_mean, curvature, w, l1s[k],
-                                         l2s[k], positive, hint_g, hint_w,
-                                         hint_quad)  # fmt: skip
-                w[:] = guess
-                state[:] = guess_state
-                offset[0] = guess_offset[0]
+            dual_floor = _take_guess(kind, design, y, d, uniform, y_mean, y_scale,
+                                     X_mean, curvature, w, state, offset, guess,
+                                     l1s[k], l2s[k], positive, hint_g, hint_w,
+                                     hint_quad)  # fmt: skip
         n_iters[k], gaps[k], _ = cd_solve(
             kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
             state, offset, k > 0, l1s[k], l2s[k], positive, max_iter, tol,

@@ -99,7 +99,7 @@ def bias_act_dropout(Z, b, act, U, threshold, scale):
     exact zero even where the activation overflows.
     """
     n, k = Z.shape
-    zero = scale - scale
+    zero = Z.dtype.type(0)
     if threshold == 0:
         if act == RELU:
             for i in range(n):
@@ -134,8 +134,8 @@ def act_derivative(D, A, act, U, threshold, scale, grad_b):
     than branches.
     """
     n, k = D.shape
-    zero = scale - scale
-    keep = (scale - scale + 1) / scale  # 1 / scale, in the dtype of scale
+    zero = D.dtype.type(0)
+    keep = D.dtype.type(1) / scale
     for j in range(k):
         grad_b[j] = zero
     if act == RELU:
