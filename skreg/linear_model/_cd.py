@@ -25,6 +25,7 @@ The objective, the proximal step and the duality gap are in
 import numpy as np
 
 from skreg._numba import jit, readonly_view
+from skreg._threads import single_blas_thread
 from skreg.linear_model._closed_form import centered_gram
 from skreg.linear_model._data import (
     correlation,
@@ -484,11 +485,13 @@ def enet_coordinate_descent(
     state_ready = w_guess is not None
     if state_ready:
         state, offset = _fresh_state(kind, design.arrays, y, y_mean, X_mean, w)
-        dual_floor = _take_guess(
-            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-            w, state, offset, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2,
-            positive, *dual_hint,
-        )  # fmt: skip
+        with single_blas_thread():
+            dual_floor = _take_guess(
+                kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
+                curvature, w, state, offset,
+                np.ascontiguousarray(w_guess, dtype=dtype), l1, l2, positive,
+                *dual_hint,
+            )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
                 and (n > p or precompute is True))  # fmt: skip
@@ -501,13 +504,14 @@ def enet_coordinate_descent(
         if not state_ready:
             state = np.empty(p if kind == GRAM else n, dtype=dtype)
             offset = np.zeros(1)
-        epochs, gap, wants_gram = cd_solve(
-            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
-            curvature, w, state, offset, state_ready, l1, l2, positive,
-            max_iter - n_iter, tol,
-            tol_update, rng, random_order, working_set, screening, anderson,
-            polish, gram_work, dual_floor, *dual_hint,
-        )  # fmt: skip
+        with single_blas_thread():
+            epochs, gap, wants_gram = cd_solve(
+                kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
+                curvature, w, state, offset, state_ready, l1, l2, positive,
+                max_iter - n_iter, tol, tol_update, rng, random_order,
+                working_set, screening, anderson, polish, gram_work, dual_floor,
+                *dual_hint,
+            )  # fmt: skip
         n_iter += epochs
         if not wants_gram:
             return n_iter, gap, design

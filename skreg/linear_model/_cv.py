@@ -26,6 +26,7 @@ from skreg.linear_model._closed_form import (
     ridge_path,
     ridge_spectrum,
 )
+from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._path import (
     alpha_grid,
     path_on_problem,
@@ -247,9 +248,12 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         # coordinate descent reads columns; the closed-form leave-one-out
         # takes X in any layout, so the caller's X is not copied for it
         X, y = validate_data(self, X, y, accept_sparse="csc",
-                             dtype=[np.float64, np.float32],
-                             order=None if loo else "F", y_numeric=True,
+                             dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=False)  # fmt: skip
+        # coordinate descent reads columns; the closed-form leave-one-out
+        # takes X in any layout, so the caller's X is not copied for it
+        if not (loo or sp.issparse(X)):
+            X = fortran_layout(X)
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
         full = prepare_problem(X, y, sample_weight, self.fit_intercept,

@@ -10,10 +10,12 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_X_y
 
+from skreg._threads import single_blas_thread
 from skreg.linear_model._base import check_weights, prepare_problem
 from skreg.linear_model._cd import cd_path
 from skreg.linear_model._cd import secant_guess as _cd_secant
 from skreg.linear_model._closed_form import ridge_path
+from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import l1_l2_strengths
 
 __all__ = ["regularization_path", "alpha_grid", "warn_unconverged"]
@@ -83,12 +85,13 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
         l1s, l2s = np.ascontiguousarray(strengths.T)
         rows = np.zeros((len(alphas), p), dtype=P.X.dtype)  # coefs.T, C order
         design = P.design
-        cd_path(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
-                P.y_scale, P.X_mean, P.curvature, l1s, l2s, alphas, positive,
-                max_iter, tol * P.y_scale, tol, rng,
-                False,  # random_order: cyclic
-                True, True, True, True,  # working sets, screening, Anderson, polish
-                rows, gaps, n_iters)  # fmt: skip
+        with single_blas_thread():
+            cd_path(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
+                    P.y_scale, P.X_mean, P.curvature, l1s, l2s, alphas, positive,
+                    max_iter, tol * P.y_scale, tol, rng,
+                    False,  # random_order: cyclic
+                    True, True, True, True,  # working sets, screening, Anderson, polish
+                    rows, gaps, n_iters)  # fmt: skip
         coefs = np.ascontiguousarray(rows.T)
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
     return coefs, intercepts, gaps, n_iters
@@ -215,7 +218,9 @@ def regularization_path(
     [0, 4, 7, 9, 10]
     """
     X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32],
-                     order="F", y_numeric=True)  # fmt: skip
+                     y_numeric=True)  # fmt: skip
+    if not sp.issparse(X):
+        X = fortran_layout(X)  # the solvers read columns
     sample_weight = check_weights(sample_weight, X)
     problem = prepare_problem(X, y, sample_weight, fit_intercept,
                               gram=use_gram(X, precompute))  # fmt: skip

@@ -18,6 +18,7 @@ from skreg.linear_model._base import (
     resolve_solver,
     solve,
 )
+from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import l1_l2_strengths
 
 __all__ = ["RegularizedRegressor"]
@@ -207,10 +208,11 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
             y,
             accept_sparse="csc",
             dtype=[np.float64, np.float32],
-            order=None if solver == "cholesky" else "F",
             y_numeric=True,
             multi_output=False,
         )
+        if solver != "cholesky" and not sp.issparse(X):
+            X = fortran_layout(X)  # the iterative solvers read columns
         sample_weight = check_weights(sample_weight, X)
         gram = solver == "cholesky" and X.shape[0] >= X.shape[1]
         problem = prepare_problem(X, y, sample_weight, self.fit_intercept, gram)

@@ -16,6 +16,7 @@ from skreg.linear_model._cd import (
     _support_gram,
     enet_coordinate_descent,
 )
+from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
 from ._datasets import DATASETS, alpha_max, load
@@ -402,3 +403,30 @@ def test_dense_epoch_follows_one_at_a_time_updates(weighted, n_ws):
     assert np.count_nonzero(w) >= 3
     assert_allclose(w, w_ref, rtol=1e-12, atol=1e-13)
     assert_allclose(r, r_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3), (63, 65), (130, 7), (5, 200)])
+def test_fortran_layout_copies_c_ordered_data_exactly(dtype, shape):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(shape).astype(dtype)  # C order
+    before = X.copy()
+    out = fortran_layout(X)
+    assert out.flags.f_contiguous and out.dtype == dtype
+    assert not np.shares_memory(out, X)
+    assert_array_equal(out, X)
+    assert_array_equal(X, before)
+    F = np.asfortranarray(X)
+    assert fortran_layout(F) is F  # already in the layout: no copy
+    strided = X[::2, ::3]
+    assert_array_equal(fortran_layout(strided), strided)
+    assert fortran_layout(strided).flags.f_contiguous
+
+
+def test_c_and_f_ordered_input_give_the_same_fit():
+    X, y = load("diabetes")
+    Xc, Xf = np.ascontiguousarray(X), np.asfortranarray(X)
+    for params in ({"penalty": "l1", "alpha": 0.01}, {"penalty": "l1", "solver": "gd"}):
+        a = RegularizedRegressor(**params).fit(Xc, y)
+        b = RegularizedRegressor(**params).fit(Xf, y)
+        assert_array_equal(a.coef_, b.coef_)
