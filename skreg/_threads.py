@@ -11,11 +11,13 @@ and every small call in the kernel waits with it. On the 2-core machine of
 the benchmarks, the Gram solve of ``bench_linear``'s problem (c) took 7 ms
 after a pause and 7 to 110 ms right after the Gram matrix was computed.
 
-The products inside the kernels are far too small to gain from a second
-thread, so they run on one (the project's default: one thread unless the
-user asks for more): :func:`single_blas_thread` limits every BLAS library
-of the process to one thread while a kernel runs, and restores the caller's
-settings afterwards. NumPy's products outside the kernels keep their threads.
+Where the products inside the kernels are small, they run on one thread
+(the project's default: one thread unless the user asks for more):
+:func:`single_blas_thread` limits every BLAS library of the process to one
+thread while a kernel runs, and restores the caller's settings afterwards.
+The coordinate-descent solver uses it on the Gram backend
+(:func:`skreg.linear_model._cd.kernel_blas_threads`); on the data backends
+a kernel multiplies ``n_samples``-long columns, which gains from threads.
 
 The limit is process-wide, and threadpoolctl lets only one thread at a time
 change it (its "controlling thread"), so the thread that sets it is the one

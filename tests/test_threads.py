@@ -82,13 +82,13 @@ def test_overlapping_users_in_threads_never_leave_the_limit_behind(
     assert _blas_threads() == [2]
 
 
-def test_solvers_run_their_kernels_under_the_limit(two_blas_threads, monkeypatch):
+def test_gram_solves_run_their_kernels_under_the_limit(two_blas_threads, monkeypatch):
     # record the BLAS threads that each compiled entry point is called with
     seen = []
 
     def spy(kernel):
         def call(*args):
-            seen.append(_blas_threads())
+            seen.append((args[0], _blas_threads()))  # (backend, threads)
             return kernel(*args)
 
         return call
@@ -99,11 +99,13 @@ def test_solvers_run_their_kernels_under_the_limit(two_blas_threads, monkeypatch
     # the path driver, called from _path (compiled first, with the real
     # cd_solve: patching cd_solve before would break its compilation)
     monkeypatch.setattr("skreg.linear_model._path.cd_path", spy(cd_module.cd_path))
-    regularization_path(X, y, alphas=3)
-    assert seen == [[1]]
-    # a single solve, called from enet_coordinate_descent
+    for precompute in (True, False):
+        regularization_path(X, y, alphas=3, precompute=precompute)
+    # single solves, called from enet_coordinate_descent
     monkeypatch.setattr(cd_module, "cd_solve", spy(cd_module.cd_solve))
-    RegularizedRegressor(penalty="l1", alpha=0.01).fit(X, y)
-    assert len(seen) >= 2
-    assert all(s == [1] for s in seen)
-    assert _blas_threads() == [2]  # numpy's products outside keep theirs
+    for precompute in (True, False):
+        RegularizedRegressor(penalty="l1", alpha=0.01, precompute=precompute).fit(X, y)
+    assert [kind for kind, _ in seen] == [cd_module.GRAM, cd_module.DENSE] * 2
+    # one thread on the Gram backend, the caller's two on the data backend
+    assert [threads for _, threads in seen] == [[1], [2]] * 2
+    assert _blas_threads() == [2]

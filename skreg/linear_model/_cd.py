@@ -22,6 +22,8 @@ The objective, the proximal step and the duality gap are in
 :mod:`skreg.linear_model._penalties`.
 """
 
+import contextlib
+
 import numpy as np
 
 from skreg._numba import jit, readonly_view
@@ -47,7 +49,7 @@ from skreg.linear_model._sparse import (
 )
 
 __all__ = ["enet_coordinate_descent", "cd_path", "secant_guess", "Design",
-           "DENSE", "SPARSE", "GRAM"]
+           "DENSE", "SPARSE", "GRAM", "kernel_blas_threads"]
 
 DENSE, SPARSE, GRAM = 0, 1, 2
 # Anderson extrapolation combines this many successive iterates (every
@@ -485,13 +487,11 @@ def enet_coordinate_descent(
     state_ready = w_guess is not None
     if state_ready:
         state, offset = _fresh_state(kind, design.arrays, y, y_mean, X_mean, w)
-        with single_blas_thread():
-            dual_floor = _take_guess(
-                kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
-                curvature, w, state, offset,
-                np.ascontiguousarray(w_guess, dtype=dtype), l1, l2, positive,
-                *dual_hint,
-            )  # fmt: skip
+        dual_floor = _take_guess(
+            kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
+            w, state, offset, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2,
+            positive, *dual_hint,
+        )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
                 and (n > p or precompute is True))  # fmt: skip
@@ -504,7 +504,7 @@ def enet_coordinate_descent(
         if not state_ready:
             state = np.empty(p if kind == GRAM else n, dtype=dtype)
             offset = np.zeros(1)
-        with single_blas_thread():
+        with kernel_blas_threads(kind):
             epochs, gap, wants_gram = cd_solve(
                 kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean,
                 curvature, w, state, offset, state_ready, l1, l2, positive,
@@ -1022,6 +1022,20 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
             polish, np.inf, dual_floor, hint_g, hint_w, hint_quad,
         )  # fmt: skip
         coefs[k] = w
+
+
+def kernel_blas_threads(kind):
+    """The BLAS threads for a solve on backend ``kind`` (a context manager).
+
+    On the Gram backend the kernels' BLAS calls are small (systems the size
+    of the support) and follow NumPy's product that built ``G``: one thread,
+    which avoids waiting for NumPy's spinning worker (see
+    :mod:`skreg._threads`; the Gram solve of bench_linear's problem (c): 7
+    ms, against 7 to 110 ms). On the data backends the support's Gram
+    matrix is a product with ``n_samples`` rows, which keeps its threads
+    (one thread made problem (b') 8% slower).
+    """
+    return single_blas_thread() if kind == GRAM else contextlib.nullcontext()
 
 
 def _gram_design(design, d, uniform, X_mean, y, y_mean):

@@ -10,9 +10,8 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_X_y
 
-from skreg._threads import single_blas_thread
 from skreg.linear_model._base import check_weights, prepare_problem
-from skreg.linear_model._cd import cd_path
+from skreg.linear_model._cd import cd_path, kernel_blas_threads
 from skreg.linear_model._cd import secant_guess as _cd_secant
 from skreg.linear_model._closed_form import ridge_path
 from skreg.linear_model._data import fortran_layout
@@ -85,7 +84,7 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
         l1s, l2s = np.ascontiguousarray(strengths.T)
         rows = np.zeros((len(alphas), p), dtype=P.X.dtype)  # coefs.T, C order
         design = P.design
-        with single_blas_thread():
+        with kernel_blas_threads(design.kind):
             cd_path(design.kind, design.arrays, P.y, P.d, P.uniform, P.y_mean,
                     P.y_scale, P.X_mean, P.curvature, l1s, l2s, alphas, positive,
                     max_iter, tol * P.y_scale, tol, rng,

@@ -406,7 +406,7 @@ def test_dense_epoch_follows_one_at_a_time_updates(weighted, n_ws):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(2, 3), (63, 65), (130, 7), (5, 200)])
+@pytest.mark.parametrize("shape", [(2, 3), (63, 65), (1025, 3), (1500, 7)])
 def test_fortran_layout_copies_c_ordered_data_exactly(dtype, shape):
     rng = np.random.default_rng(0)
     X = rng.standard_normal(shape).astype(dtype)  # C order
