@@ -245,14 +245,12 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         """
         candidates = self._candidates()
         loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
-        # coordinate descent reads columns; the closed-form leave-one-out
-        # takes X in any layout, so the caller's X is not copied for it
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=False)  # fmt: skip
         # coordinate descent reads columns; the closed-form leave-one-out
         # takes X in any layout, so the caller's X is not copied for it
-        if not (loo or sp.issparse(X)):
+        if not loo:
             X = fortran_layout(X)
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]

@@ -17,6 +17,7 @@ Conventions for the arrays these kernels take:
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from skreg._numba import REDUCTION_FLAGS, jit, readonly_view
 from skreg.linear_model._penalties import prox_enet
@@ -50,8 +51,9 @@ def _c_to_f(X, out):
 
 
 def fortran_layout(X):
-    """A dense float32 / float64 ``X`` as an F-contiguous array (the kernels
-    read columns): ``X`` itself if it already is one, else a copy.
+    """``X`` in the layout the solvers read: a dense float32 / float64 ``X``
+    as an F-contiguous array (``X`` itself if it already is one, else a
+    copy); a sparse matrix unchanged.
 
     NumPy copies a C-ordered array a column at a time, which is fast while
     one cache line per row fits in the CPU's cache and slow beyond: for more
@@ -60,7 +62,7 @@ def fortran_layout(X):
     37 vs 119 ms, 200000 x 300 in 0.18 vs 0.80 s; NumPy stays faster for
     1000 x 5000, 17 vs 25 ms).
     """
-    if X.flags.f_contiguous:
+    if sp.issparse(X) or X.flags.f_contiguous:
         return X
     if not X.flags.c_contiguous or X.shape[0] <= 2 * _ROW_BLOCK:
         return np.asfortranarray(X)

@@ -218,8 +218,7 @@ def regularization_path(
     """
     X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32],
                      y_numeric=True)  # fmt: skip
-    if not sp.issparse(X):
-        X = fortran_layout(X)  # the solvers read columns
+    X = fortran_layout(X)  # the solvers read columns
     sample_weight = check_weights(sample_weight, X)
     problem = prepare_problem(X, y, sample_weight, fit_intercept,
                               gram=use_gram(X, precompute))  # fmt: skip

@@ -211,7 +211,7 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
             y_numeric=True,
             multi_output=False,
         )
-        if solver != "cholesky" and not sp.issparse(X):
+        if solver != "cholesky":
             X = fortran_layout(X)  # the iterative solvers read columns
         sample_weight = check_weights(sample_weight, X)
         gram = solver == "cholesky" and X.shape[0] >= X.shape[1]

@@ -135,7 +135,8 @@ def act_derivative(D, A, act, U, threshold, scale, grad_b):
     """
     n, k = D.shape
     zero = D.dtype.type(0)
-    keep = D.dtype.type(1) / scale
+    one = D.dtype.type(1)  # a literal 1 would make float32 arithmetic float64
+    keep = one / scale
     for j in range(k):
         grad_b[j] = zero
     if act == RELU:
@@ -151,9 +152,9 @@ def act_derivative(D, A, act, U, threshold, scale, grad_b):
         for j in range(k):
             a = A[i, j] * keep
             if act == TANH:
-                d = scale * (1 - a * a)
+                d = scale * (one - a * a)
             elif act == LOGISTIC:
-                d = scale * a * (1 - a)
+                d = scale * a * (one - a)
             else:
                 d = scale
             g = D[i, j] * d
