@@ -16,7 +16,7 @@ from skreg.linear_model._cd import (
     _support_gram,
     enet_coordinate_descent,
 )
-from skreg.linear_model._data import fortran_layout
+from skreg.linear_model._data import correlation, fortran_layout
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
 from ._datasets import DATASETS, alpha_max, load
@@ -432,3 +432,25 @@ def test_c_and_f_ordered_input_give_the_same_fit():
         a = RegularizedRegressor(**params).fit(Xc, y)
         b = RegularizedRegressor(**params).fit(Xf, y)
         assert_array_equal(a.coef_, b.coef_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_features", [1, 4, 7, 13])
+def test_correlation_kernel_matches_numpy(dtype, weighted, n_features):
+    # The kernel takes the columns four at a time, then one at a time: every
+    # remainder, any order of the features, a repeated feature, and both
+    # weightings must give x_j^T D r (accumulated in float64; unweighted
+    # float32 products are rounded to float32 first).
+    rng = np.random.default_rng(n_features)
+    X = np.asfortranarray(rng.standard_normal((37, n_features)).astype(dtype))
+    r = rng.standard_normal(37).astype(dtype)
+    d = rng.random(37) if weighted else np.full(1, 0.25)
+    features = rng.permutation(n_features)
+    features = np.concatenate([features, features[:2]]).astype(np.int64)
+    out = np.empty(features.shape[0])
+    correlation(X, r, d, not weighted, features, out)
+    Dr = (d if weighted else d[0]) * r.astype(np.float64)
+    expected = X.astype(np.float64)[:, features].T @ Dr
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    assert_allclose(out, expected, rtol=tol, atol=tol)
