@@ -24,12 +24,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import machine_description, write_table  # benchmarks/_common.py
+from _common import (  # benchmarks/_common.py
+    NEAR,
+    blas_speedup,
+    machine_description,
+    placement,
+    write_table,
+)
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
 
 from skreg.neural_network import DropoutMLPClassifier
 
@@ -119,48 +124,6 @@ def torch_fit(dropout):
 
 
 QUIET = 0.25  # a timed fit counts as quiet when other processes used < this many cores
-
-# The VM's two vCPUs are moved by the host between two placements every few
-# seconds: "near" (a cache line passes between them in about 50 ns; a
-# two-thread BLAS product runs about 1.75x faster than one thread) and "far"
-# (about 280 ns; 1.1-1.3x). Only multi-threaded work notices: single-threaded
-# compute and memory loops run at the same speed in both. Each timed fit is
-# bracketed by a probe of the two-thread speed-up, and labelled by it.
-NEAR = 1.5  # two-thread / one-thread speed-up of the probe product
-
-
-def blas_speedup():
-    """One-thread time / two-thread time of the first layer's product
-    (batch x 784 @ 784 x 256, float32): about 1.75 when the vCPUs are near,
-    1.1-1.3 when they are far (about 0.1 s)."""
-    rng = np.random.default_rng(0)
-    A = rng.random((BATCH, 784), dtype=np.float32)
-    W = rng.random((784, HIDDEN[0]), dtype=np.float32)
-    out = np.empty((BATCH, HIDDEN[0]), np.float32)
-
-    def timed():
-        start = time.perf_counter()
-        for _ in range(20):
-            np.matmul(A, W, out=out)
-        return time.perf_counter() - start
-
-    timed()
-    two, one = [], []
-    for _ in range(5):
-        two.append(timed())
-        with threadpool_limits(1, user_api="blas"):
-            one.append(timed())
-    return statistics.median(one) / statistics.median(two)
-
-
-def placement(before, after):
-    """"near" / "far" when the probes before and after a fit agree, else "mixed"."""
-    if min(before, after) >= NEAR:
-        return "near"
-    if max(before, after) < NEAR:
-        return "far"
-    return "mixed"
-
 
 def wait_for_quiet(max_wait=90.0):
     """Sleep (up to ``max_wait`` s) until other processes use < QUIET cores

@@ -31,17 +31,20 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from _common import machine_description, write_table  # benchmarks/_common.py
+from _common import (  # benchmarks/_common.py
+    blas_speedup,
+    machine_description,
+    placement,
+    write_table,
+)
 from bench_mlp import (  # benchmarks/bench_mlp.py: the benchmark measured here
     BATCH,
     EPOCHS,
     HIDDEN,
     QUIET,
-    blas_speedup,
     cpu_snapshot,
     other_load,
     paired_ratio,
-    placement,
     placement_tables,
     sklearn_fit,
     skreg_fit,
