@@ -137,9 +137,8 @@ def placement_table(by_placement):
         "two-thread BLAS product about 1.75x faster than one thread) and a "
         f"*far* one (1.1-1.3x). Each timed fit was bracketed by a probe of that "
         f"speed-up (near: >= {NEAR} before and after, far: < {NEAR} both times, "
-        "mixed otherwise). scikit-learn's solvers call multi-threaded BLAS "
-        "for their gap checks and slow down more than skreg's single-threaded "
-        "kernels when the vCPUs are far, so the ratio depends on the placement. "
+        "mixed otherwise). The two libraries need not slow down alike when "
+        "the vCPUs are far, so the ratio is also given per placement. "
         "Median time (number of fits) and the median of the same-round ratios "
         "over the rounds where both fits had that placement (number of rounds).",
         "",
