@@ -12,7 +12,8 @@ Conventions for kernels (see ``doc/developers.rst``):
   per floating dtype is compiled whatever the caller's array flags are;
 * no ``fastmath=True``: NaN and inf must propagate. Kernels dominated by
   dot products may pass ``fastmath=REDUCTION_FLAGS`` (reassociation and
-  fused multiply-add only), which keeps NaN/inf semantics;
+  fused multiply-add only), elementwise updates ``fastmath=FMA_FLAGS``
+  (fused multiply-add only); both keep NaN/inf semantics;
 * random numbers come from a NumPy ``Generator`` seeded from
   ``random_state``; the kernels receive the drawn numbers, never a seed.
 """
@@ -25,13 +26,16 @@ import warnings
 import numba
 import numpy as np
 
-__all__ = ["jit", "readonly_view", "REDUCTION_FLAGS"]
+__all__ = ["FMA_FLAGS", "REDUCTION_FLAGS", "jit", "readonly_view"]
 
 # LLVM fast-math flags that let reductions (dot products) be vectorized and
 # use fused multiply-adds, and nothing more: unlike ``fastmath=True`` they
 # keep NaN and inf semantics ("nnan" and "ninf" are not set), so a NaN
 # still propagates. Only results' last bits change with the summation order.
 REDUCTION_FLAGS = {"reassoc", "contract"}
+# Fused multiply-add only (no reassociation): for elementwise updates, where
+# it saves instructions and changes nothing but the last bit of a result.
+FMA_FLAGS = {"contract"}
 
 
 def _package_root(py_file):

@@ -183,42 +183,46 @@ def output_loss_delta(Z, b, Y, sw, inv_sw_sum, softmax, D, grad_b):
     ``Z`` holds ``H @ W`` (bias not added), ``Y`` the one-hot (softmax) or 0/1
     indicator (logistic) targets, ``sw`` the sample weights. Writes
     ``D = sw_i * (P - Y) * inv_sw_sum`` and ``grad_b = D.sum(axis=0)``;
-    returns ``sum_i sw_i * CE_i`` (float64).
+    returns ``sum_i sw_i * CE_i`` (float64). The softmax is
+    ``exp(z - max) / sum(exp(z - max))``, as in scikit-learn; each
+    exponential is computed once, kept in ``D`` until the sum is known.
     """
     n, k = Z.shape
     loss = 0.0
+    zero = Z.dtype.type(0)
+    one = Z.dtype.type(1)
     for j in range(k):
-        grad_b[j] = 0.0
+        grad_b[j] = zero
     for i in range(n):
         w = sw[i]
         c = w * inv_sw_sum
+        z_row, y_row, d_row = Z[i], Y[i], D[i]
+        ce = 0.0
         if softmax:
-            m = -np.inf
+            m = z_row[0] + b[0]
+            for j in range(1, k):
+                m = max(m, z_row[j] + b[j])
+            s = zero
             for j in range(k):
-                z = Z[i, j] + b[j]
-                if z > m:
-                    m = z
-            s = 0.0
-            for j in range(k):
-                s += math.exp(Z[i, j] + b[j] - m)
+                e = math.exp(z_row[j] + b[j] - m)
+                d_row[j] = e
+                s += e
             lse = m + math.log(s)
-            ce = 0.0
             for j in range(k):
-                z = Z[i, j] + b[j]
-                ce += Y[i, j] * (lse - z)
-                d = c * (math.exp(z - lse) - Y[i, j])
-                D[i, j] = d
+                y = y_row[j]
+                ce += y * (lse - (z_row[j] + b[j]))
+                d = c * (d_row[j] / s - y)
+                d_row[j] = d
                 grad_b[j] += d
         else:
-            ce = 0.0
             for j in range(k):
-                z = Z[i, j] + b[j]
-                y = Y[i, j]
-                ce -= y * _log_sigmoid(z) + (1.0 - y) * _log_sigmoid(-z)
+                z = z_row[j] + b[j]
+                y = y_row[j]
+                ce -= y * _log_sigmoid(z) + (one - y) * _log_sigmoid(-z)
                 d = c * (_sigmoid(z) - y)
-                D[i, j] = d
+                d_row[j] = d
                 grad_b[j] += d
-        if w != 0.0:
+        if w != zero:
             loss += w * ce
     return loss
 

@@ -93,14 +93,15 @@ def test_max_norm_is_a_column_projection():
         np.testing.assert_array_equal(b, e)
 
 
+@pytest.mark.parametrize("l1", [0.05, 0.0])  # the kernels branch on l1 == 0
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_fused_penalty_equals_penalized_gradient(solver):
+def test_fused_penalty_equals_penalized_gradient(solver, l1):
     """The penalty added inside the step equals a step on the gradient plus
     alpha * w + l1 * sign(w) on the weights (biases unpenalized)."""
     rng = np.random.default_rng(4)
     theta, net = _flat(rng)
     grad = rng.standard_normal(theta.size)
-    alpha, l1 = 0.3, 0.05
+    alpha = 0.3
     penalized = grad.copy()
     w = theta[: net.n_weights]
     penalized[: net.n_weights] += alpha * w + l1 * np.sign(w)
