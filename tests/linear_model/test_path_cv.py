@@ -423,5 +423,15 @@ def test_path_with_repeated_alphas_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         path = regularization_path(X, y, alphas=[1.0, 0.5, 0.5, 0.5, 0.1])
-    assert_allclose(path.coefs[:, 2], path.coefs[:, 1], rtol=1e-6, atol=1e-8)
-    assert_allclose(path.coefs[:, 3], path.coefs[:, 1], rtol=1e-6, atol=1e-8)
+    # The three solves at alpha = 0.5 (the later ones warm-started from the
+    # earlier) are each within its duality gap of the optimum, so their
+    # objectives agree within the larger gap; the gaps meet the tolerance.
+    def objective(k):
+        r = y - X @ path.coefs[:, k] - path.intercepts[k]
+        return 0.5 * np.mean(r**2) + 0.5 * np.abs(path.coefs[:, k]).sum()
+
+    assert np.all(path.dual_gaps <= 1e-4 * np.var(y))
+    for k in (2, 3):
+        bound = max(path.dual_gaps[1], path.dual_gaps[k])
+        assert abs(objective(k) - objective(1)) <= bound
+        assert_allclose(path.coefs[:, k], path.coefs[:, 1], rtol=1e-4)
