@@ -384,12 +384,10 @@ def cd_subproblem(
                         kind, design, d, uniform, y_scale, w, state, offset, l1, l2
                     ):
                         for k in range(nws):
-                            j = ws[k]
-                            if (w_acc[j] != 0.0) != (w[j] != 0.0):
-                                stable = False  # the support has moved
-                            w[j] = w_acc[j]
+                            w[ws[k]] = w_acc[ws[k]]
                         state[:] = state_acc
                         offset[0] = offset_acc[0]
+                        stable = False  # the support may have moved
         small_update = (full or stable) and rel_update <= tol_update
         if small_update or n_epochs % _CHECK_EVERY == 0 or epoch == max_epochs - 1:
             quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
