@@ -109,3 +109,27 @@ def test_gram_solves_run_their_kernels_under_the_limit(two_blas_threads, monkeyp
     # one thread on the Gram backend, the caller's two on the data backend
     assert [threads for _, threads in seen] == [[1], [2]] * 2
     assert _blas_threads() == [2]
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_cv_folds_run_with_one_blas_thread(two_blas_threads, monkeypatch, n_jobs):
+    """RegularizedRegressorCV runs its folds with one BLAS thread (in the
+    folds' threads too) and gives the caller's settings back afterwards."""
+    from skreg import RegularizedRegressorCV
+    from skreg.linear_model import _cv
+
+    seen = []
+    fold = _cv.RegularizedRegressorCV._fold
+
+    def spy(self, *args):
+        seen.append(_blas_threads())
+        return fold(self, *args)
+
+    monkeypatch.setattr(_cv.RegularizedRegressorCV, "_fold", spy)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    y = X @ rng.standard_normal(8) + 0.1 * rng.standard_normal(60)
+    est = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3, n_jobs=n_jobs)
+    est.fit(X, y)
+    assert seen == [[1]] * 3
+    assert _blas_threads() == [2]
