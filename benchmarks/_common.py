@@ -16,12 +16,23 @@ from threadpoolctl import threadpool_limits
 def machine_description():
     """Markdown lines naming the CPU, core count and library versions."""
     cpu = platform.processor() or "unknown"
+    details = {}
     try:
+        # the model name of a VM's CPU can be as vague as "AMD EPYC": the
+        # family / model numbers and the L3 size tell the generations apart
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model", "cache size"):
+                    details.setdefault(key, value.strip())
+        cpu = details.get("model name", cpu)
+        extra = [f"{k} {details[k]}" for k in ("cpu family", "model") if k in details]
+        l3 = os.popen("lscpu 2>/dev/null | grep -i 'L3 cache'").read().split(":")
+        if len(l3) == 2:
+            extra.append(f"L3 {l3[1].strip()}")
+        if extra:
+            cpu = f"{cpu} ({', '.join(extra)})"
     except OSError:
         pass
     versions = []
@@ -34,7 +45,8 @@ def machine_description():
         from threadpoolctl import threadpool_info
 
         blas = ", ".join(
-            f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
+            f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads, "
+            f"{i.get('architecture', 'unknown')} kernels)"
             for i in threadpool_info()
             if i["user_api"] == "blas"
         )
