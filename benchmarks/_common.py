@@ -24,13 +24,14 @@ def machine_description():
             for line in f:
                 key, _, value = line.partition(":")
                 key = key.strip()
-                if key in ("model name", "cpu family", "model", "cache size"):
+                if key in ("model name", "cpu family", "model"):
                     details.setdefault(key, value.strip())
         cpu = details.get("model name", cpu)
         extra = [f"{k} {details[k]}" for k in ("cpu family", "model") if k in details]
-        l3 = os.popen("lscpu 2>/dev/null | grep -i 'L3 cache'").read().split(":")
-        if len(l3) == 2:
-            extra.append(f"L3 {l3[1].strip()}")
+        l3 = "/sys/devices/system/cpu/cpu0/cache/index3/size"
+        if os.path.exists(l3):
+            with open(l3) as f:
+                extra.append(f"L3 {f.read().strip()}")
         if extra:
             cpu = f"{cpu} ({', '.join(extra)})"
     except OSError:

@@ -17,7 +17,10 @@ Where the products inside the kernels are small, they run on one thread
 thread while a kernel runs, and restores the caller's settings afterwards.
 The coordinate-descent solver uses it on the Gram backend
 (:func:`skreg.linear_model._cd.kernel_blas_threads`); on the data backends
-a kernel multiplies ``n_samples``-long columns, which gains from threads.
+a kernel multiplies ``n_samples``-long columns, which gains from threads in
+a single fit. ``RegularizedRegressorCV`` runs all its folds under it: their
+products are small, and with ``n_jobs > 1`` BLAS threads would compete
+with the folds' own.
 
 The limit is process-wide, and threadpoolctl lets only one thread at a time
 change it (its "controlling thread"), so the thread that sets it is the one

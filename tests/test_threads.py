@@ -7,8 +7,9 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import skreg.linear_model._cd as cd_module
-from skreg import RegularizedRegressor, regularization_path
+from skreg import RegularizedRegressor, RegularizedRegressorCV, regularization_path
 from skreg._threads import single_blas_thread
+from skreg.linear_model import _cv
 
 
 def _blas_threads():
@@ -115,9 +116,6 @@ def test_gram_solves_run_their_kernels_under_the_limit(two_blas_threads, monkeyp
 def test_cv_folds_run_with_one_blas_thread(two_blas_threads, monkeypatch, n_jobs):
     """RegularizedRegressorCV runs its folds with one BLAS thread (in the
     folds' threads too) and gives the caller's settings back afterwards."""
-    from skreg import RegularizedRegressorCV
-    from skreg.linear_model import _cv
-
     seen = []
     fold = _cv.RegularizedRegressorCV._fold
 
