@@ -27,7 +27,7 @@ from skreg.linear_model._cd import (
 from skreg.linear_model._closed_form import (
     _block_size,
     centered_gram,
-    ridge_closed_form,
+    ridge_closed_form_targets,
 )
 from skreg.linear_model._data import column_moments
 from skreg.linear_model._penalties import duality_gap
@@ -37,7 +37,9 @@ from skreg.linear_model._sparse import sparse_column_moments
 __all__ = [
     "Problem",
     "prepare_problem",
+    "prepare_problems",
     "solve",
+    "solve_targets",
     "SOLVERS",
     "LinearPredictorMixin",
     "check_weights",
@@ -92,6 +94,18 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
     With ``gram`` the centred Gram matrix is computed too (and gives the
     curvatures). Nothing the caller passed is written to.
     """
+    y = np.asarray(y)
+    return prepare_problems(X, y.reshape(y.shape[0], 1), sample_weight,
+                            fit_intercept, gram)[0]  # fmt: skip
+
+
+def prepare_problems(X, Y, sample_weight, fit_intercept, gram=False):
+    """:func:`prepare_problem` for each column of ``Y`` (n_samples, n_targets).
+
+    The problems share ``X``, the weights, the moments of ``X`` and the Gram
+    matrix, which are computed once; each has its own ``y`` (contiguous),
+    ``y_mean``, ``y_scale`` and ``Xty``.
+    """
     n = X.shape[0]
     if sample_weight is None:
         d = np.full(n, 1.0 / n)
@@ -101,14 +115,16 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
         d = sw / sw.sum()
         uniform = bool(np.all(sw == sw[0]))
     X = _readonly_csc(X) if sp.issparse(X) else readonly_view(X)
-    y = readonly_view(np.asarray(y, dtype=X.dtype))
+    Y = np.asarray(Y, dtype=X.dtype)
+    # each target's y and mean exactly as a fit on that column alone has them
+    ys = [readonly_view(np.ascontiguousarray(Y[:, k])) for k in range(Y.shape[1])]
+    y_means = [float(d @ y) if fit_intercept else 0.0 for y in ys]
     X_mean = np.empty(X.shape[1])
     curvature = np.empty(X.shape[1])
-    y_mean = float(d @ y) if fit_intercept else 0.0
     G = Xty = None
     if gram:
         X_mean[:] = d @ X if fit_intercept else 0.0
-        G, Xty = centered_gram(X, d, uniform, X_mean, y, y_mean)
+        G, Xty = centered_gram(X, d, uniform, X_mean, Y, np.array(y_means))
         curvature[:] = np.diag(G)
     elif sp.issparse(X):
         sparse_column_moments(X.data, X.indices, X.indptr, X.shape[0], d, uniform,
@@ -117,10 +133,14 @@ def prepare_problem(X, y, sample_weight, fit_intercept, gram=False):
         column_moments(X, d, uniform, fit_intercept, X_mean, curvature)
     else:  # the dual closed form takes X in any layout; the kernel wants columns
         _column_moments_blocked(X, d, fit_intercept, X_mean, curvature)
-    yc = y - y_mean
-    y_scale = float(d @ (yc * yc))
-    return Problem(X, y, d, uniform, y_mean, X_mean, curvature, y_scale,
-                   fit_intercept, G, Xty)  # fmt: skip
+    problems = []
+    for k, (y, y_mean) in enumerate(zip(ys, y_means, strict=True)):
+        yc = y - y_mean
+        y_scale = float(d @ (yc * yc))
+        problems.append(Problem(X, y, d, uniform, y_mean, X_mean, curvature,
+                                y_scale, fit_intercept, G,
+                                None if Xty is None else Xty[:, k].copy()))  # fmt: skip
+    return problems
 
 
 def _readonly_csc(X):
@@ -213,11 +233,36 @@ def solve(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
     tol_abs : float
         The absolute tolerance used.
     """
+    return solve_targets([problem], l1, l2, solver, positive, [w0], max_iter, tol,
+                         rng, random_order, **cd_options)[0]  # fmt: skip
+
+
+def solve_targets(problems, l1, l2, solver, positive, w0s, max_iter, tol, rng,
+                  random_order=False, **cd_options):  # fmt: skip
+    """:func:`solve` for each of ``problems`` (from :func:`prepare_problems`),
+    started from ``w0s[k]``; a list of :func:`solve`'s results.
+
+    The penalties act on each target's coefficients separately, so the
+    targets are independent problems; "cholesky" factorizes their common
+    matrix once for all of them.
+    """
+    if solver == "cholesky":
+        W = ridge_closed_form_targets(problems, l2)
+        results = []
+        for k, P in enumerate(problems):
+            w = np.ascontiguousarray(W[:, k])
+            results.append((w, 1, problem_gap(P, w, l1, l2, positive), tol * P.y_scale))
+        return results
+    return [_solve_iterative(P, l1, l2, solver, positive, w0, max_iter, tol, rng,
+                             random_order, **cd_options)
+            for P, w0 in zip(problems, w0s, strict=True)]  # fmt: skip
+
+
+def _solve_iterative(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,
+                     random_order, **cd_options):  # fmt: skip
+    """:func:`solve` with "cd" or "gd"."""
     P = problem
     tol_abs = tol * P.y_scale
-    if solver == "cholesky":
-        w = ridge_closed_form(P, l2)
-        return w, 1, problem_gap(P, w, l1, l2, positive), tol_abs
     w = np.array(w0, dtype=P.X.dtype, order="C", copy=True)
     if solver == "cd":
         n_iter, gap, _ = enet_coordinate_descent(
@@ -262,15 +307,16 @@ class LinearPredictorMixin:
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            ``X @ coef_ + intercept_``, in the dtype of ``coef_``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            ``X @ coef_.T + intercept_``, in the dtype of ``X`` (float32 or
+            float64); one column per target when the model was fitted on
+            several.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)  # fmt: skip
-        return X @ self.coef_.astype(X.dtype, copy=False) + X.dtype.type(
-            self.intercept_
-        )
+        coef = self.coef_.astype(X.dtype, copy=False)
+        return np.asarray(X @ coef.T) + np.asarray(self.intercept_, dtype=X.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 
-__all__ = ["ridge_closed_form", "centered_gram"]
+__all__ = ["ridge_closed_form", "ridge_closed_form_targets", "centered_gram"]
 
 # Rows (or columns) centred at a time: at most this many, and at most a
 # sixteenth of the matrix, so that the buffer stays small beside X while
@@ -33,6 +33,10 @@ def _block_size(length):
 def centered_gram(X, d, uniform, X_mean, y, y_mean):
     """``(Xc^T D Xc, Xc^T D yc)`` in the dtype of ``X``.
 
+    ``y`` may have several columns (shape (n_samples, n_targets), with
+    ``y_mean`` of shape (n_targets,)): ``Xc^T D yc`` then has one column per
+    target, and the Gram matrix is computed once.
+
     The fast way is one symmetric rank-k update on the raw data followed by
     the rank-one correction ``- m m^T``; it loses about
     ``log10(max_j (1 + m_j**2 / var_j))`` digits to cancellation. When that
@@ -41,6 +45,7 @@ def centered_gram(X, d, uniform, X_mean, y, y_mean):
     """
     dtype = X.dtype
     m = X_mean.astype(dtype)
+    y_mean = np.asarray(y_mean, dtype=dtype)
     if sp.issparse(X):
         dX = X.multiply(d.astype(dtype)[:, None]).tocsc()
         gram = np.asarray((X.T @ dX).toarray(), dtype=dtype)
@@ -52,7 +57,7 @@ def centered_gram(X, d, uniform, X_mean, y, y_mean):
         gram, rhs = _blocked_gram(X, np.zeros_like(m), np.sqrt(d).astype(dtype), y, 0)
     raw_diag = np.diag(gram).copy()
     gram -= np.outer(m, m)
-    rhs -= m * dtype.type(y_mean)
+    rhs -= np.multiply.outer(m, y_mean)
     var = np.diag(gram)
     with np.errstate(divide="ignore", invalid="ignore"):
         loss = np.where(var > 0, raw_diag / var, 1.0)
@@ -67,14 +72,15 @@ def _blocked_gram(X, m, sqrt_d, y, y_mean):
     n, p = X.shape
     X = X.tocsr() if sp.issparse(X) else X
     gram = np.zeros((p, p), dtype=X.dtype)
-    rhs = np.zeros(p, dtype=X.dtype)
+    rhs = np.zeros((p,) + y.shape[1:], dtype=X.dtype)
+    sqrt_d_y = sqrt_d.reshape((n,) + (1,) * (y.ndim - 1))  # broadcast over targets
     step = _block_size(n)
     for start in range(0, n, step):
         rows = slice(start, min(start + step, n))
         block = _dense(X[rows]) - m
         block *= sqrt_d[rows, None]
         gram += block.T @ block
-        rhs += block.T @ (sqrt_d[rows] * (y[rows] - y_mean))
+        rhs += block.T @ (sqrt_d_y[rows] * (y[rows] - y_mean))
     return gram, rhs
 
 
@@ -122,17 +128,30 @@ def ridge_closed_form(problem, l2):
     -------
     w : ndarray of shape (n_features,), dtype of ``X``
     """
-    P = problem
+    return ridge_closed_form_targets([problem], l2)[:, 0]
+
+
+def ridge_closed_form_targets(problems, l2):
+    """:func:`ridge_closed_form` for problems that differ only in ``y``.
+
+    ``problems`` come from one call of
+    :func:`~skreg.linear_model._base.prepare_problems` (same ``X``, weights
+    and Gram matrix): the system is factorized once and solved for all the
+    targets together. Returns an array of shape (n_features, n_targets).
+    """
+    P = problems[0]
     dtype = P.X.dtype
     if P.gram is not None:
-        w = _solve_psd(P.gram.copy(), P.Xty, l2)
+        rhs = np.stack([Q.Xty for Q in problems], axis=1)
+        W = _solve_psd(P.gram.copy(), rhs, l2)
     else:
         sqrt_d = np.sqrt(P.d).astype(dtype)
         kernel = _centered_kernel(P.X, P.X_mean, sqrt_d)
-        dual = _solve_psd(kernel, sqrt_d * (P.y - P.y_mean), l2)
-        v = (sqrt_d * dual).astype(dtype)
-        w = P.X.T @ v - P.X_mean.astype(dtype) * v.sum()
-    return np.asarray(w, dtype=dtype)
+        yc = np.stack([Q.y - dtype.type(Q.y_mean) for Q in problems], axis=1)
+        dual = _solve_psd(kernel, sqrt_d[:, None] * yc, l2)
+        V = (sqrt_d[:, None] * dual).astype(dtype)
+        W = P.X.T @ V - np.multiply.outer(P.X_mean.astype(dtype), V.sum(axis=0))
+    return np.asarray(W, dtype=dtype).reshape(P.X.shape[1], len(problems))
 
 
 def ridge_spectrum(problem):

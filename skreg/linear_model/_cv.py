@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from skreg._threads import single_blas_thread
 from skreg.linear_model._base import (
@@ -232,7 +232,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
-            Target values.
+            Target values (one target; a column vector is accepted with a
+            ``DataConversionWarning``).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, used in the fits and in the held-out errors.
         **params : dict
@@ -248,7 +249,15 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
-                             multi_output=False)  # fmt: skip
+                             multi_output=True)  # fmt: skip
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise ValueError(
+                f"RegularizedRegressorCV fits one target, but y has {y.shape[1]} "
+                "columns. Choose alpha for each target with "
+                "sklearn.multioutput.MultiOutputRegressor(RegularizedRegressorCV()"
+                "), or fit all of them with one alpha with RegularizedRegressor."
+            )
+        y = column_or_1d(y, warn=True)  # a column vector: warn as scikit-learn does
         # coordinate descent reads columns; the closed-form leave-one-out
         # takes X in any layout, so the caller's X is not copied for it
         if not loo:

@@ -14,9 +14,9 @@ from sklearn.utils.validation import validate_data
 from skreg.linear_model._base import (
     LinearPredictorMixin,
     check_weights,
-    prepare_problem,
+    prepare_problems,
     resolve_solver,
-    solve,
+    solve_targets,
 )
 from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import l1_l2_strengths
@@ -96,13 +96,15 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients ``w``; float32 when ``X`` is float32, else float64.
-    intercept_ : float
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients ``w``; float32 when ``X`` is float32, else float64. One
+        row per target when ``y`` has several columns.
+    intercept_ : float or ndarray of shape (n_targets,)
         The intercept ``b`` (0.0 when ``fit_intercept=False``).
-    n_iter_ : int
-        Epochs ("cd") or iterations ("gd") run; 1 for "cholesky".
-    dual_gap_ : float
+    n_iter_ : int or list of int
+        Epochs ("cd") or iterations ("gd") run, per target when ``y`` has
+        several columns; 1 for "cholesky".
+    dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap at the solution, on the objective's scale (compare it with
         ``tol`` times the variance of ``y``). Computed for "cholesky" too, as
         a check of the direct solve.
@@ -122,6 +124,14 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
 
     Notes
     -----
+    With several targets (``y`` of shape (n_samples, n_targets)) each column
+    is fitted on its own, as scikit-learn's Lasso, ElasticNet and Ridge do:
+    the penalty does not couple the targets (that would be a multi-task
+    penalty), and the tolerance applies to each target's gap and variance.
+    The moments of ``X`` (and, for "cholesky", the factorization) are
+    computed once for all of them. A ``y`` of shape (n_samples, 1) gives the
+    attributes of a single target, as there.
+
     ``X`` is converted at most once: to float64 unless it is float32, and to
     Fortran order for the iterative solvers. A C-ordered float array is used
     as is by "cholesky".
@@ -190,8 +200,8 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. Sparse matrices (converted to CSC) are solved
             without densifying by "cd" and "gd".
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values; each column of a 2-d ``y`` is fitted separately.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights ``s`` of the objective.
 
@@ -209,41 +219,61 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
             accept_sparse="csc",
             dtype=[np.float64, np.float32],
             y_numeric=True,
-            multi_output=False,
+            multi_output=True,
         )
         if solver != "cholesky":
             X = fortran_layout(X)  # the iterative solvers read columns
         sample_weight = check_weights(sample_weight, X)
         gram = solver == "cholesky" and X.shape[0] >= X.shape[1]
-        problem = prepare_problem(X, y, sample_weight, self.fit_intercept, gram)
+        Y = y.reshape(y.shape[0], -1)
+        n_targets = Y.shape[1]
+        problems = prepare_problems(X, Y, sample_weight, self.fit_intercept, gram)
         l1, l2 = l1_l2_strengths(self.penalty, self.alpha, self.l1_ratio)
         n_features = X.shape[1]
-        if self.warm_start and getattr(self, "coef_", None) is not None and (
-            self.coef_.shape == (n_features,)
-        ):
-            w0 = self.coef_
+        coef = getattr(self, "coef_", None) if self.warm_start else None
+        if coef is not None and coef.size == n_targets * n_features:
+            w0s = np.reshape(coef, (n_targets, n_features))
         else:
-            w0 = np.zeros(n_features)
+            w0s = np.zeros((n_targets, n_features))
         seed = check_random_state(self.random_state).randint(2**31)
         rng = np.random.default_rng(seed)
         options = {"precompute": self.precompute} if solver == "cd" else {}
-        w, n_iter, gap, tol_abs = solve(
-            problem, l1, l2, solver, self.positive, w0, self.max_iter, self.tol,
+        results = solve_targets(
+            problems, l1, l2, solver, self.positive, w0s, self.max_iter, self.tol,
             rng, random_order=self.selection == "random", **options,
         )  # fmt: skip
-        if solver != "cholesky" and gap > tol_abs:
-            warnings.warn(
-                f"RegularizedRegressor did not converge: after {n_iter} "
-                f"{'epochs' if solver == 'cd' else 'iterations'} (max_iter="
-                f"{self.max_iter}) the duality gap is {gap:.3e}, above the "
-                f"tolerance {tol_abs:.3e}. Increase max_iter, increase tol, "
-                "or scale the features (for example with StandardScaler).",
-                ConvergenceWarning,
-                stacklevel=3,  # the caller of fit, past sklearn's _fit_context
-            )
-        self.coef_ = w
-        self.intercept_ = problem.intercept(w)
-        self.n_iter_ = n_iter
-        self.dual_gap_ = gap
+        for k, (_, n_iter, gap, tol_abs) in enumerate(results):
+            if solver != "cholesky" and gap > tol_abs:
+                which = f" on target {k}" if n_targets > 1 else ""
+                warnings.warn(
+                    f"RegularizedRegressor did not converge{which}: after "
+                    f"{n_iter} {'epochs' if solver == 'cd' else 'iterations'} "
+                    f"(max_iter={self.max_iter}) the duality gap is {gap:.3e}, "
+                    f"above the tolerance {tol_abs:.3e}. Increase max_iter, "
+                    "increase tol, or scale the features (for example with "
+                    "StandardScaler).",
+                    ConvergenceWarning,
+                    stacklevel=3,  # the caller of fit, past sklearn's _fit_context
+                )
+        coefs = np.stack([w for w, _, _, _ in results])
+        intercepts = np.array([P.intercept(w) for P, (w, _, _, _) in
+                               zip(problems, results, strict=True)])  # fmt: skip
+        n_iters = [n_iter for _, n_iter, _, _ in results]
+        gaps = np.array([gap for _, _, gap, _ in results])
+        if n_targets == 1:  # y of shape (n_samples,) or (n_samples, 1)
+            self.coef_ = coefs[0]
+            self.intercept_ = float(intercepts[0])
+            self.n_iter_ = n_iters[0]
+            self.dual_gap_ = float(gaps[0])
+        else:
+            self.coef_ = coefs
+            self.intercept_ = intercepts
+            self.n_iter_ = n_iters
+            self.dual_gap_ = gaps
         self.solver_ = solver
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,190 @@
+"""Several targets: RegularizedRegressor fits each column of a 2-d ``y`` on its
+own, as scikit-learn's Lasso, ElasticNet, Ridge and LinearRegression do;
+RegularizedRegressorCV, like LassoCV, takes one target."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skreg import RegularizedRegressor, RegularizedRegressorCV
+
+
+def _targets(n=60, p=8, k=3, seed=0):
+    """Targets of different scales and offsets, one of them pure noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rng.uniform(-1, 1, p)
+    Y = np.column_stack([
+        X @ rng.uniform(-2, 2, p) + 1.5 + 0.3 * rng.standard_normal(n),
+        100.0 * (X[:, :3] @ [1.0, -2.0, 0.5]) - 40.0,
+        rng.standard_normal(n),
+    ][:k])  # fmt: skip
+    return X, Y
+
+
+# penalty, solver, keyword arguments, scikit-learn's equivalent (alpha scaled)
+CASES = [
+    ("l1", "cd", {"alpha": 0.05}, lambda a, n: Lasso(alpha=a, tol=1e-12,
+                                                     max_iter=100_000)),
+    ("elasticnet", "cd", {"alpha": 0.05, "l1_ratio": 0.3},
+     lambda a, n: ElasticNet(alpha=a, l1_ratio=0.3, tol=1e-12, max_iter=100_000)),
+    ("l1", "gd", {"alpha": 0.05}, lambda a, n: Lasso(alpha=a, tol=1e-12,
+                                                     max_iter=100_000)),
+    ("l2", "cholesky", {"alpha": 0.1}, lambda a, n: Ridge(alpha=a * n)),
+    ("l2", "cd", {"alpha": 0.1}, lambda a, n: Ridge(alpha=a * n)),
+    (None, "cholesky", {}, lambda a, n: LinearRegression()),
+]  # fmt: skip
+
+
+# without a penalty, p > n has no unique solution: n > p only
+@pytest.mark.parametrize(
+    ("penalty", "solver", "kwargs", "reference", "shape"),
+    [(*case, shape) for case in CASES for shape in [(60, 8), (20, 30)]
+     if case[0] is not None or shape[0] > shape[1]],
+)  # fmt: skip
+def test_targets_match_scikit_learn(penalty, solver, kwargs, reference, shape):
+    X, Y = _targets(*shape)
+    est = RegularizedRegressor(penalty=penalty, solver=solver, tol=1e-12,
+                               max_iter=100_000, **kwargs).fit(X, Y)  # fmt: skip
+    ref = reference(kwargs.get("alpha", 0.0), X.shape[0]).fit(X, Y)
+    assert est.coef_.shape == ref.coef_.shape == (3, X.shape[1])
+    assert est.intercept_.shape == (3,)
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-7 * scale)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6,
+                    atol=1e-7 * np.abs(Y).max())  # fmt: skip
+    assert_allclose(est.predict(X), ref.predict(X), rtol=1e-6,
+                    atol=1e-6 * np.abs(Y).max())  # fmt: skip
+    assert len(est.n_iter_) == 3 and all(isinstance(i, int) for i in est.n_iter_)
+    assert est.dual_gap_.shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("penalty", "solver", "sparse"),
+    [("l1", "cd", False), ("l1", "cd", True), ("elasticnet", "gd", False),
+     ("elasticnet", "gd", True), ("l2", "cd", True), ("l2", "cholesky", False)],
+)  # fmt: skip
+def test_each_target_is_its_own_fit(penalty, solver, sparse):
+    """The model of column k is the model fitted on column k alone: same
+    coefficients, intercept, gap and epochs, with sample weights. The
+    iterative solvers see exactly the numbers of a 1-d fit (bit for bit);
+    "cholesky" solves for all the columns at once, which changes the last
+    bits of the products."""
+    X, Y = _targets()
+    X[np.abs(X) < 0.8] = 0.0
+    X = sp.csc_matrix(X) if sparse else X
+    sw = np.random.default_rng(1).uniform(0.2, 3.0, X.shape[0])
+    params = dict(penalty=penalty, solver=solver, alpha=0.05, tol=1e-10,
+                  max_iter=100_000)  # fmt: skip
+    est = RegularizedRegressor(**params).fit(X, Y, sample_weight=sw)
+    for k in range(Y.shape[1]):
+        one = RegularizedRegressor(**params).fit(X, Y[:, k], sample_weight=sw)
+        if solver == "cholesky":
+            assert_allclose(est.coef_[k], one.coef_, rtol=1e-12, atol=1e-13)
+            assert_allclose(est.intercept_[k], one.intercept_, rtol=1e-12)
+        else:
+            assert_array_equal(est.coef_[k], one.coef_)
+            assert est.intercept_[k] == one.intercept_
+            assert est.dual_gap_[k] == one.dual_gap_
+        assert est.n_iter_[k] == one.n_iter_
+        assert est.dual_gap_[k] <= 1e-10 * np.average(
+            (Y[:, k] - np.average(Y[:, k], weights=sw)) ** 2, weights=sw
+        )
+
+
+def test_column_vector_is_one_target():
+    """y of shape (n, 1) gives the attributes and predictions of a 1-d y, as
+    scikit-learn's Lasso does (coef_ of shape (n_features,), 1-d predict)."""
+    X, Y = _targets(k=1)
+    est2 = RegularizedRegressor(penalty="l1", alpha=0.05).fit(X, Y)
+    est1 = RegularizedRegressor(penalty="l1", alpha=0.05).fit(X, Y[:, 0])
+    assert est2.coef_.shape == (X.shape[1],)
+    assert isinstance(est2.intercept_, float) and isinstance(est2.n_iter_, int)
+    assert isinstance(est2.dual_gap_, float)
+    assert_array_equal(est2.coef_, est1.coef_)
+    assert est2.predict(X).shape == (X.shape[0],)
+    assert Lasso(alpha=0.05).fit(X, Y).predict(X).shape == (X.shape[0],)
+
+
+def test_float32_targets():
+    X, Y = _targets()
+    est = RegularizedRegressor(penalty="l1", alpha=0.05).fit(
+        X.astype(np.float32), Y.astype(np.float32)
+    )
+    assert est.coef_.dtype == np.float32 and est.coef_.shape == (3, X.shape[1])
+    ref = RegularizedRegressor(penalty="l1", alpha=0.05, tol=1e-10).fit(X, Y)
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-3, atol=1e-3 * scale)
+    assert est.predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_warm_start_with_several_targets():
+    X, Y = _targets()
+    est = RegularizedRegressor(penalty="l1", alpha=0.05, warm_start=True,
+                               tol=1e-10).fit(X, Y)  # fmt: skip
+    first = est.coef_.copy()
+    epochs = est.fit(X, Y).n_iter_  # from the solution: converged at once
+    assert_allclose(est.coef_, first, rtol=1e-8, atol=1e-10)
+    cold = RegularizedRegressor(penalty="l1", alpha=0.05, tol=1e-10).fit(X, Y)
+    assert all(w <= c for w, c in zip(epochs, cold.n_iter_, strict=True))
+    # another number of targets: the old coefficients do not fit, cold start
+    est.fit(X, Y[:, :2])
+    assert_allclose(est.coef_, cold.coef_[:2], rtol=1e-8, atol=1e-10)
+
+
+def test_convergence_warning_names_the_target():
+    X, Y = _targets()
+    Y[:, 1] = X[:, 0] + 1e-3 * X[:, 1]  # an easy target and two harder ones
+    with pytest.warns(ConvergenceWarning, match="did not converge on target"):
+        RegularizedRegressor(penalty="l1", alpha=1e-4, max_iter=1,
+                             tol=1e-12).fit(X, Y)  # fmt: skip
+
+
+def test_inputs_unchanged_and_bad_targets():
+    X, Y = _targets()
+    X0, Y0 = X.copy(), Y.copy()
+    RegularizedRegressor(penalty="elasticnet", alpha=0.05).fit(X, Y)
+    RegularizedRegressor(penalty="l2").fit(X, Y)
+    assert_array_equal(X, X0)
+    assert_array_equal(Y, Y0)
+    with pytest.raises(ValueError, match=r"shape=\(60, 0\)"):
+        RegularizedRegressor().fit(X, np.empty((X.shape[0], 0)))
+    Y[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        RegularizedRegressor().fit(X, Y)
+
+
+def test_cv_takes_one_target():
+    X, Y = _targets()
+    with pytest.raises(ValueError, match="fits one target, but y has 3 columns"):
+        RegularizedRegressorCV(penalty="l1", alphas=5).fit(X, Y)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        col = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3).fit(X, Y[:, :1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataConversionWarning)
+        flat = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3).fit(X, Y[:, 0])
+    assert_array_equal(col.coef_, flat.coef_)
+    assert col.alpha_ == flat.alpha_
+
+
+def test_several_targets_in_a_grid_search():
+    """In a Pipeline inside GridSearchCV, scored by the R^2 averaged over the
+    targets, as scikit-learn's Ridge is."""
+    X, Y = _targets(n=90)
+    grid = {"reg__alpha": [1e-3, 1e-1, 10.0]}
+    ours = GridSearchCV(Pipeline([("scale", StandardScaler()),
+                                  ("reg", RegularizedRegressor(penalty="l2"))]),
+                        grid, cv=3).fit(X, Y)  # fmt: skip
+    grid_ref = {"reg__alpha": [a * 60 for a in grid["reg__alpha"]]}  # n_train = 60
+    ref = GridSearchCV(Pipeline([("scale", StandardScaler()), ("reg", Ridge())]),
+                       grid_ref, cv=3).fit(X, Y)  # fmt: skip
+    assert_allclose(ours.cv_results_["mean_test_score"],
+                    ref.cv_results_["mean_test_score"], rtol=1e-10)  # fmt: skip
+    assert ours.predict(X).shape == Y.shape
