@@ -866,7 +866,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"Got batch_size={self.batch_size} larger than the number of "
                 f"samples ({n_samples}); it is clipped to {n_samples}.",
                 UserWarning,
-                stacklevel=4,
+                # the caller of fit / partial_fit: past _batch_size, _train,
+                # _fit, the public method and scikit-learn's _fit_context
+                stacklevel=6,
             )
         return min(self.batch_size, n_samples)
 
@@ -1027,7 +1029,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=5,  # past _train, _fit, fit and _fit_context
                 )
         if best_theta is not None:
             net.theta[:] = best_theta
