@@ -18,7 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
 
-__all__ = ["ridge_closed_form", "ridge_closed_form_targets", "centered_gram"]
+__all__ = [
+    "ridge_closed_form",
+    "ridge_closed_form_targets",
+    "centered_gram",
+    "ridge_spectrum",
+    "ridge_spectra",
+]
 
 # Rows (or columns) centred at a time: at most this many, and at most a
 # sixteenth of the matrix, so that the buffer stays small beside X while
@@ -166,19 +172,35 @@ def ridge_spectrum(problem):
         primal: w = V (proj_y / (eigvals + l2))
         dual:   w = Xc^T D^1/2 U (proj_y / (eigvals + l2))
     """
-    P = problem
+    return ridge_spectra([problem])[0]
+
+
+def ridge_spectra(problems):
+    """:func:`ridge_spectrum` of problems that differ only in ``y`` (from
+    :func:`~skreg.linear_model._base.prepare_problems`): one decomposition,
+    one ``proj_y`` per problem."""
+    P = problems[0]
     dtype = P.X.dtype
     if P.gram is not None or P.X.shape[0] >= P.X.shape[1]:
         if P.gram is not None:
-            gram, rhs = P.gram, P.Xty
+            gram = P.gram
+            rhs = np.stack([Q.Xty for Q in problems], axis=1)
         else:
-            gram, rhs = centered_gram(P.X, P.d, P.uniform, P.X_mean, P.y, P.y_mean)
+            Y = np.stack([Q.y for Q in problems], axis=1)
+            y_means = np.array([Q.y_mean for Q in problems])
+            gram, rhs = centered_gram(P.X, P.d, P.uniform, P.X_mean, Y, y_means)
         eigvals, basis = linalg.eigh(gram)
-        return np.maximum(eigvals, 0.0), basis, basis.T @ rhs, False
-    sqrt_d = np.sqrt(P.d).astype(dtype)
-    kernel = _centered_kernel(P.X, P.X_mean, sqrt_d)
-    eigvals, basis = linalg.eigh(kernel)
-    return np.maximum(eigvals, 0.0), basis, basis.T @ (sqrt_d * (P.y - P.y_mean)), True
+        dual = False
+    else:
+        sqrt_d = np.sqrt(P.d).astype(dtype)
+        eigvals, basis = linalg.eigh(_centered_kernel(P.X, P.X_mean, sqrt_d))
+        rhs = np.stack([sqrt_d * (Q.y - dtype.type(Q.y_mean)) for Q in problems],
+                       axis=1)  # fmt: skip
+        dual = True
+    eigvals = np.maximum(eigvals, 0.0)
+    proj = basis.T @ rhs
+    return [(eigvals, basis, np.ascontiguousarray(proj[:, k]), dual)
+            for k in range(len(problems))]  # fmt: skip
 
 
 def ridge_path(problem, l2s, spectrum=None):

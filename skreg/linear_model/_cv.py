@@ -19,13 +19,14 @@ from skreg.linear_model._base import (
     LinearPredictorMixin,
     check_weights,
     prepare_problem,
+    prepare_problems,
     problem_gap,
 )
 from skreg.linear_model._closed_form import (
     ridge_loo_errors,
     ridge_loo_predictions,
     ridge_path,
-    ridge_spectrum,
+    ridge_spectra,
 )
 from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._path import (
@@ -55,7 +56,11 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
 
     With ``cv=None`` and only "l2" candidates, leave-one-out errors for every
     alpha come in closed form from one eigendecomposition, as in
-    :class:`~sklearn.linear_model.RidgeCV`.
+    :class:`~sklearn.linear_model.RidgeCV`. That case also takes several
+    targets (``y`` of shape (n_samples, n_targets)) and, like RidgeCV, picks
+    one alpha for all of them: the one with the smallest leave-one-out
+    squared error averaged over the samples and the targets. The other cases
+    take one target, as :class:`~sklearn.linear_model.LassoCV` does.
 
     Parameters
     ----------
@@ -110,7 +115,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             (n_candidates, n_alphas, n_folds)
         Held-out mean squared error of each alpha on each fold; with
         leave-one-out, each sample is a fold and the entries are its
-        squared leave-one-out errors.
+        squared leave-one-out errors (averaged over the targets when there
+        are several).
     score_path_ : ndarray, same shape as ``mse_path_``
         Held-out ``scoring`` values, only when ``scoring`` is given. With
         leave-one-out (``cv=None``), as in RidgeCV, the scorer is applied
@@ -121,13 +127,14 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         plot: "penalty", "l1_ratio", "alpha", "mean_test_mse",
         "std_test_mse", "split{k}_test_mse" (and the same with "score" when
         ``scoring`` is given), "rank_test".
-    coef_ : ndarray of shape (n_features,)
-        Coefficients of the refitted model.
-    intercept_ : float
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients of the refitted model (one row per target when ``y``
+        has several columns).
+    intercept_ : float or ndarray of shape (n_targets,)
         Its intercept.
-    n_iter_ : int
+    n_iter_ : int or list of int
         Epochs of the refit (1 for the closed form).
-    dual_gap_ : float
+    dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gap of the refit.
     n_features_in_ : int
         Number of features seen during fit.
@@ -231,9 +238,10 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Target values (one target; a column vector is accepted with a
-            ``DataConversionWarning``).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values. Several targets only with leave-one-out ridge
+            (``cv=None``, every candidate "l2"); otherwise a column vector
+            is accepted with a ``DataConversionWarning``.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, used in the fits and in the held-out errors.
         **params : dict
@@ -250,22 +258,28 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)  # fmt: skip
-        if y.ndim == 2 and y.shape[1] != 1:
-            raise ValueError(
-                f"RegularizedRegressorCV fits one target, but y has {y.shape[1]} "
-                "columns. Choose alpha for each target with "
-                "sklearn.multioutput.MultiOutputRegressor(RegularizedRegressorCV()"
-                "), or fit all of them with one alpha with RegularizedRegressor."
-            )
-        y = column_or_1d(y, warn=True)  # a column vector: warn as scikit-learn does
+        if y.ndim == 2 and not loo:
+            if y.shape[1] != 1:
+                raise ValueError(
+                    f"RegularizedRegressorCV fits several targets only with "
+                    f"leave-one-out ridge (penalty='l2', cv=None), but y has "
+                    f"{y.shape[1]} columns. Choose alpha for each target with "
+                    "sklearn.multioutput.MultiOutputRegressor("
+                    "RegularizedRegressorCV()), or fit all of them with one "
+                    "alpha with RegularizedRegressor."
+                )
+            y = column_or_1d(y, warn=True)  # a column vector: warn as scikit-learn
         # coordinate descent reads columns; the closed-form leave-one-out
         # takes X in any layout, so the caller's X is not copied for it
         if not loo:
             X = fortran_layout(X)
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
-        full = prepare_problem(X, y, sample_weight, self.fit_intercept,
-                               gram=use_gram(X, self.precompute))  # fmt: skip
+        # one problem per target (leave-one-out ridge may have several)
+        problems = prepare_problems(X, y.reshape(n_samples, -1), sample_weight,
+                                    self.fit_intercept,
+                                    gram=use_gram(X, self.precompute))  # fmt: skip
+        full = problems[0]
         grids = self._alpha_grids(full, candidates)
         scorer = None if self.scoring is None else check_scoring(
             self, scoring=self.scoring
@@ -281,19 +295,27 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     "cv=None (leave-one-out in closed form) cannot enforce "
                     "positive=True; pass cv=5 or another splitter."
                 )
-            spectrum = ridge_spectrum(full)
+            spectra = ridge_spectra(problems)
+            targets = list(zip(problems, spectra, strict=True))
             errors = []
             scores = None if scorer is None else np.empty((*grids.shape, 1))
             lev = None if scorer is None else np.empty(grids.shape[1:] + (n_samples,))
             for c, grid in enumerate(grids):
-                errors.append(ridge_loo_errors(full, grid, spectrum, leverage=lev))
+                # squared errors averaged over the targets: their mean over
+                # the samples is RidgeCV's criterion for one shared alpha
+                errs = [ridge_loo_errors(P, grid, S, leverage=lev)
+                        for P, S in targets]  # fmt: skip
+                errors.append(errs[0] if len(errs) == 1 else np.mean(errs, axis=0))
                 if scorer is not None:
                     # as RidgeCV: the scorer sees all leave-one-out predictions
                     # at once (a score per sample would mean nothing for r2)
-                    preds = ridge_loo_predictions(full, grid, spectrum, leverage=lev)
-                    scores[c, :, 0] = [self._score_predictions(scorer, pred, y,
-                                                               sample_weight)
-                                       for pred in preds.T]  # fmt: skip
+                    preds = np.stack([ridge_loo_predictions(P, grid, S, leverage=lev)
+                                      for P, S in targets], axis=1)  # fmt: skip
+                    if y.ndim == 1:
+                        preds = preds[:, 0]
+                    scores[c, :, 0] = [self._score_predictions(
+                        scorer, preds[..., a], y, sample_weight)
+                        for a in range(grid.shape[0])]  # fmt: skip
             mse = np.stack(errors)
         else:
             cv = check_cv(5 if self.cv is None else self.cv)
@@ -340,7 +362,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         self.cv_results_ = _summary(candidates, grids, mse, scores)
         t0 = time.perf_counter()
         if loo:  # the decomposition behind the errors gives the refit too
-            self._refit_from_spectrum(full, spectrum)
+            self._refit_from_spectra(problems, spectra, len(problems) > 1)
         else:
             self._refit(X, y, sample_weight)
         if self.verbose:
@@ -375,14 +397,35 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         self.n_iter_ = refit.n_iter_
         self.dual_gap_ = refit.dual_gap_
 
-    def _refit_from_spectrum(self, problem, spectrum):
-        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors."""
+    def _refit_from_spectra(self, problems, spectra, several):
+        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors;
+        ``several``: more than one target (attributes per target)."""
         _, l2 = l1_l2_strengths(self.penalty_, self.alpha_, self.l1_ratio_)
-        w = ridge_path(problem, [l2], spectrum)[:, 0]
-        self.coef_ = w
-        self.intercept_ = problem.intercept(w)
-        self.n_iter_ = 1
-        self.dual_gap_ = problem_gap(problem, w, 0.0, l2, False)
+        coefs, intercepts, gaps = [], [], []
+        for P, S in zip(problems, spectra, strict=True):
+            w = ridge_path(P, [l2], S)[:, 0]
+            coefs.append(w)
+            intercepts.append(P.intercept(w))
+            gaps.append(problem_gap(P, w, 0.0, l2, False))
+        if several:
+            self.coef_ = np.stack(coefs)
+            self.intercept_ = np.array(intercepts)
+            self.n_iter_ = [1] * len(problems)
+            self.dual_gap_ = np.array(gaps)
+        else:
+            self.coef_, self.intercept_ = coefs[0], intercepts[0]
+            self.n_iter_, self.dual_gap_ = 1, gaps[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # several targets with leave-one-out ridge only (as RidgeCV)
+        penalties = self.penalty if isinstance(self.penalty, list | tuple) else [
+            self.penalty
+        ]  # fmt: skip
+        tags.target_tags.multi_output = self.cv is None and all(
+            pen == "l2" for pen in penalties
+        )
+        return tags
 
     def _alpha_grids(self, problem, candidates):
         if isinstance(self.alphas, Integral):

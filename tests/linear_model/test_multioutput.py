@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
-from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge
+from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -161,10 +161,13 @@ def test_inputs_unchanged_and_bad_targets():
         RegularizedRegressor().fit(X, Y)
 
 
-def test_cv_takes_one_target():
+def test_cv_takes_one_target_except_leave_one_out_ridge():
     X, Y = _targets()
-    with pytest.raises(ValueError, match="fits one target, but y has 3 columns"):
-        RegularizedRegressorCV(penalty="l1", alphas=5).fit(X, Y)
+    for est in [RegularizedRegressorCV(penalty="l1", alphas=5),
+                RegularizedRegressorCV(penalty="l2", alphas=5, cv=3)]:  # fmt: skip
+        with pytest.raises(ValueError, match="several targets only with leave-one-"
+                                             "out ridge .* but y has 3 columns"):
+            est.fit(X, Y)
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         col = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3).fit(X, Y[:, :1])
     with warnings.catch_warnings():
@@ -172,6 +175,56 @@ def test_cv_takes_one_target():
         flat = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3).fit(X, Y[:, 0])
     assert_array_equal(col.coef_, flat.coef_)
     assert col.alpha_ == flat.alpha_
+    assert not RegularizedRegressorCV().__sklearn_tags__().target_tags.multi_output
+    assert RegularizedRegressorCV(
+        penalty="l2", cv=None
+    ).__sklearn_tags__().target_tags.multi_output
+
+
+@pytest.mark.parametrize("shape", [(60, 8), (20, 30)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("scoring", [None, "r2"])
+def test_leave_one_out_ridge_targets_match_ridgecv(shape, scoring):
+    """One alpha for all the targets, as RidgeCV (alpha_per_target=False):
+    same alpha, coefficients, and leave-one-out squared errors (RidgeCV's
+    cv_results_ averaged over the targets)."""
+    X, Y = _targets(*shape)
+    n = X.shape[0]
+    alphas = np.logspace(-4, 1, 12)
+    est = RegularizedRegressorCV(penalty="l2", cv=None, alphas=alphas,
+                                 scoring=scoring).fit(X, Y)  # fmt: skip
+    ref = RidgeCV(alphas=alphas * n, scoring=scoring,
+                  store_cv_results=scoring is None).fit(X, Y)  # fmt: skip
+    assert_allclose(est.alpha_ * n, ref.alpha_, rtol=1e-12)
+    assert est.coef_.shape == ref.coef_.shape == (3, X.shape[1])
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9 * scale)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-7, atol=1e-9)
+    assert est.predict(X).shape == Y.shape
+    assert est.n_iter_ == [1, 1, 1] and est.dual_gap_.shape == (3,)
+    if scoring is None:
+        # ours: (n_alphas, n_samples) in decreasing alpha; RidgeCV's:
+        # (n_samples, n_targets, n_alphas) in the given (increasing) order
+        expected = ref.cv_results_.mean(axis=1).T[::-1]
+        assert_allclose(est.mse_path_, expected, rtol=1e-7, atol=1e-10 * expected.max())
+    else:
+        assert_allclose(est.score_path_.max(), ref.best_score_, rtol=1e-10)
+    # each target's coefficients are those of a ridge fit at the chosen alpha
+    for k in range(3):
+        one = RegularizedRegressor(penalty="l2", alpha=est.alpha_).fit(X, Y[:, k])
+        assert_allclose(est.coef_[k], one.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_leave_one_out_ridge_column_vector():
+    """y of shape (n, 1) with leave-one-out ridge: a single target, no warning."""
+    X, Y = _targets(k=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        col = RegularizedRegressorCV(penalty="l2", cv=None, alphas=8).fit(X, Y)
+    flat = RegularizedRegressorCV(penalty="l2", cv=None, alphas=8).fit(X, Y[:, 0])
+    assert col.coef_.shape == (X.shape[1],) and isinstance(col.intercept_, float)
+    assert col.alpha_ == flat.alpha_
+    assert_allclose(col.coef_, flat.coef_, rtol=1e-12)
+    assert col.predict(X).shape == (X.shape[0],)
 
 
 def test_several_targets_in_a_grid_search():
