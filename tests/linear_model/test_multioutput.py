@@ -214,6 +214,18 @@ def test_leave_one_out_ridge_targets_match_ridgecv(shape, scoring):
         assert_allclose(est.coef_[k], one.coef_, rtol=1e-9, atol=1e-12)
 
 
+def test_leave_one_out_ridge_targets_with_sample_weight():
+    X, Y = _targets()
+    sw = np.random.default_rng(3).uniform(0.2, 3.0, X.shape[0])
+    alphas = np.logspace(-4, 1, 12)
+    est = RegularizedRegressorCV(penalty="l2", cv=None, alphas=alphas).fit(
+        X, Y, sample_weight=sw)
+    ref = RidgeCV(alphas=alphas * sw.sum()).fit(X, Y, sample_weight=sw)
+    assert_allclose(est.alpha_ * sw.sum(), ref.alpha_, rtol=1e-12)
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9 * scale)
+
+
 def test_leave_one_out_ridge_column_vector():
     """y of shape (n, 1) with leave-one-out ridge: a single target, no warning."""
     X, Y = _targets(k=1)
