@@ -92,7 +92,7 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
                     True, True, True, True,  # working sets, screening, Anderson, polish
                     rows, gaps, n_iters)  # fmt: skip
         coefs = np.ascontiguousarray(rows.T)
-    intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64)
+    intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64, copy=False)
     return coefs, intercepts, gaps, n_iters
 
 
