@@ -275,27 +275,28 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             X = fortran_layout(X)
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
+        if loo and n_samples < 2:
+            raise ValueError(
+                "cv=None (leave-one-out) needs at least 2 samples, got "
+                f"n_samples={n_samples}."
+            )
+        if loo and self.positive:
+            raise ValueError(
+                "cv=None (leave-one-out in closed form) cannot enforce "
+                "positive=True; pass cv=5 or another splitter."
+            )
         # one problem per target (leave-one-out ridge may have several)
         problems = prepare_problems(X, y.reshape(n_samples, -1), sample_weight,
                                     self.fit_intercept,
                                     gram=use_gram(X, self.precompute))  # fmt: skip
         full = problems[0]
-        grids = self._alpha_grids(full, candidates)
+        # leave-one-out: one decomposition gives the errors and the "l2" grid
+        spectra = ridge_spectra(problems) if loo else None
+        grids = self._alpha_grids(full, candidates, spectra and spectra[0])
         scorer = None if self.scoring is None else check_scoring(
             self, scoring=self.scoring
         )
         if loo:
-            if n_samples < 2:
-                raise ValueError(
-                    "cv=None (leave-one-out) needs at least 2 samples, got "
-                    f"n_samples={n_samples}."
-                )
-            if self.positive:
-                raise ValueError(
-                    "cv=None (leave-one-out in closed form) cannot enforce "
-                    "positive=True; pass cv=5 or another splitter."
-                )
-            spectra = ridge_spectra(problems)
             targets = list(zip(problems, spectra, strict=True))
             errors = []
             scores = None if scorer is None else np.empty((*grids.shape, 1))
@@ -427,9 +428,10 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         )
         return tags
 
-    def _alpha_grids(self, problem, candidates):
+    def _alpha_grids(self, problem, candidates, spectrum=None):
         if isinstance(self.alphas, Integral):
-            return np.stack([alpha_grid(problem, pen, r, self.alphas, self.eps)
+            return np.stack([alpha_grid(problem, pen, r, self.alphas, self.eps,
+                                        spectrum)
                              for pen, r in candidates])  # fmt: skip
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
         if alphas.size == 0:

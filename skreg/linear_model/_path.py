@@ -13,25 +13,25 @@ from sklearn.utils.validation import check_X_y
 from skreg.linear_model._base import check_weights, prepare_problem
 from skreg.linear_model._cd import cd_path, kernel_blas_threads
 from skreg.linear_model._cd import secant_guess as _cd_secant
-from skreg.linear_model._closed_form import ridge_path
+from skreg.linear_model._closed_form import ridge_path, ridge_spectrum
 from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import l1_l2_strengths
 
 __all__ = ["regularization_path", "alpha_grid", "warn_unconverged"]
 
 
-def alpha_max(problem, penalty, l1_ratio):
+def alpha_max(problem, penalty, l1_ratio, spectrum=None):
     """Smallest ``alpha`` at which every coefficient is zero (L1 and elastic net).
 
     ``max_j |Xc_j^T D yc| / l1_ratio``. For "l2", which never zeroes the
     coefficients, the top of the grid is ten times the largest eigenvalue of
-    ``Xc^T D Xc``, where the solution has shrunk to a tenth or less.
+    ``Xc^T D Xc``, where the solution has shrunk to a tenth or less; it is
+    read from ``spectrum`` (:func:`~skreg.linear_model._closed_form.ridge_spectrum`'s
+    result) when the caller has it.
     """
     P = problem
     if penalty == "l2":
-        from skreg.linear_model._closed_form import ridge_spectrum
-
-        eigvals = ridge_spectrum(P)[0]
+        eigvals = (spectrum or ridge_spectrum(P))[0]
         return 10.0 * float(eigvals.max(initial=0.0))
     if P.gram is not None:  # the very numbers the Gram solver compares with
         corr = P.Xty
@@ -43,8 +43,9 @@ def alpha_max(problem, penalty, l1_ratio):
     return float(np.max(np.abs(corr), initial=0.0)) / ratio
 
 
-def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
-    """``n_alphas`` log-spaced values from ``alpha_max`` to ``eps * alpha_max``."""
+def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps, spectrum=None):
+    """``n_alphas`` log-spaced values from ``alpha_max`` to ``eps * alpha_max``
+    (``spectrum``: see :func:`alpha_max`)."""
     if penalty == "elasticnet" and l1_ratio == 0.0:
         raise ValueError(
             "An alpha grid cannot be built for l1_ratio=0: with no L1 part no "
@@ -52,14 +53,14 @@ def alpha_grid(problem, penalty, l1_ratio, n_alphas, eps):
             "Pass the alphas explicitly, or use penalty='l2' (its grid comes "
             "from the spectrum of X)."
         )
-    top = alpha_max(problem, penalty, l1_ratio)
+    top = alpha_max(problem, penalty, l1_ratio, spectrum)
     if top <= np.finfo(float).tiny:  # y is constant: any alpha gives w = 0
         return np.full(n_alphas, np.finfo(float).resolution)
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
 def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
-                    max_iter=1000, tol=1e-4, rng=None):  # fmt: skip
+                    max_iter=1000, tol=1e-4, rng=None, spectrum=None):  # fmt: skip
     """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
 
     Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
@@ -67,7 +68,10 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     (:func:`~skreg.linear_model._cd.cd_path`). The backend is the
     problem's: a path that should run on the Gram matrix (``precompute``,
     see :func:`use_gram`) gets a problem that carries it
-    (``prepare_problem(..., gram=True)``); the path never switches.
+    (``prepare_problem(..., gram=True)``); the path never switches. A "l2"
+    path without ``positive`` is the closed form for every alpha, from
+    ``spectrum`` when given (see
+    :func:`~skreg.linear_model._closed_form.ridge_spectrum`).
     """
     P = problem
     p = P.n_features
@@ -75,7 +79,7 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     gaps = np.zeros(len(alphas))
     n_iters = np.zeros(len(alphas), dtype=np.int64)
     if penalty == "l2" and not positive:
-        coefs = ridge_path(P, alphas)
+        coefs = ridge_path(P, alphas, spectrum)
         n_iters[:] = 1
     else:
         rng = np.random.default_rng(0) if rng is None else rng
@@ -222,8 +226,11 @@ def regularization_path(
     sample_weight = check_weights(sample_weight, X)
     problem = prepare_problem(X, y, sample_weight, fit_intercept,
                               gram=use_gram(X, precompute))  # fmt: skip
+    spectrum = None  # ridge: one decomposition for the grid and the path
+    if penalty == "l2" and not positive:
+        spectrum = ridge_spectrum(problem)
     if isinstance(alphas, Integral):
-        alphas = alpha_grid(problem, penalty, l1_ratio, alphas, eps)
+        alphas = alpha_grid(problem, penalty, l1_ratio, alphas, eps, spectrum)
     else:
         alphas = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
         if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
@@ -233,7 +240,7 @@ def regularization_path(
             )
     coefs, intercepts, gaps, n_iters = path_on_problem(
         problem, penalty, l1_ratio, alphas, positive, max_iter, tol,
-        np.random.default_rng(check_random_state(0).randint(2**31)),
+        np.random.default_rng(check_random_state(0).randint(2**31)), spectrum,
     )
     warn_unconverged("regularization_path", gaps, tol * problem.y_scale, max_iter)
     return Bunch(alphas=alphas, coefs=coefs, intercepts=intercepts,

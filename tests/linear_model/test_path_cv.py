@@ -435,3 +435,32 @@ def test_path_with_repeated_alphas_warns_nothing():
         bound = max(path.dual_gaps[1], path.dual_gaps[k])
         assert abs(objective(k) - objective(1)) <= bound
         assert_allclose(path.coefs[:, k], path.coefs[:, 1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(80, 12), (12, 30)], ids=["primal", "dual"])
+@pytest.mark.parametrize("several", [False, True])
+def test_ridge_grid_and_errors_share_one_decomposition(monkeypatch, shape, several):
+    """With an int ``alphas``, the "l2" grid (from the largest eigenvalue) and
+    the leave-one-out errors or the path come from one eigendecomposition,
+    for one target or several."""
+    from skreg.linear_model import _closed_form
+
+    calls = []
+    eigh = _closed_form.linalg.eigh
+
+    def counting_eigh(*args, **kwargs):
+        calls.append(1)
+        return eigh(*args, **kwargs)
+
+    monkeypatch.setattr(_closed_form.linalg, "eigh", counting_eigh)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(shape)
+    y = rng.standard_normal((shape[0], 3) if several else shape[0])
+    RegularizedRegressorCV(penalty="l2", cv=None, alphas=20).fit(X, y)
+    assert len(calls) == 1
+    if not several:
+        calls.clear()
+        path = regularization_path(X, y, penalty="l2", alphas=20)
+        assert len(calls) == 1
+        ref = regularization_path(X, y, penalty="l2", alphas=path.alphas)
+        assert_allclose(path.coefs, ref.coefs, rtol=1e-12, atol=1e-14)
