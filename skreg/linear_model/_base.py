@@ -40,6 +40,7 @@ __all__ = [
     "prepare_problems",
     "solve",
     "solve_targets",
+    "target_attributes",
     "SOLVERS",
     "LinearPredictorMixin",
     "check_weights",
@@ -256,6 +257,17 @@ def solve_targets(problems, l1, l2, solver, positive, w0s, max_iter, tol, rng,
     return [_solve_iterative(P, l1, l2, solver, positive, w0, max_iter, tol, rng,
                              random_order, **cd_options)
             for P, w0 in zip(problems, w0s, strict=True)]  # fmt: skip
+
+
+def target_attributes(problems, coefs, n_iters, gaps):
+    """``(coef_, intercept_, n_iter_, dual_gap_)`` of the fits ``coefs`` of
+    ``problems`` (one per target): those of a single target when there is
+    one (``y`` 1-d or a column vector, as scikit-learn's Lasso), else one
+    row / entry per target."""
+    intercepts = [P.intercept(w) for P, w in zip(problems, coefs, strict=True)]
+    if len(problems) == 1:
+        return coefs[0], intercepts[0], n_iters[0], float(gaps[0])
+    return np.stack(coefs), np.array(intercepts), list(n_iters), np.array(gaps)
 
 
 def _solve_iterative(problem, l1, l2, solver, positive, w0, max_iter, tol, rng,

@@ -21,6 +21,7 @@ from skreg.linear_model._base import (
     prepare_problem,
     prepare_problems,
     problem_gap,
+    target_attributes,
 )
 from skreg.linear_model._closed_form import (
     ridge_loo_errors,
@@ -254,7 +255,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             The fitted estimator.
         """
         candidates = self._candidates()
-        loo = self.cv is None and all(pen == "l2" for pen, _ in candidates)
+        loo = self._leave_one_out()
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)  # fmt: skip
@@ -363,7 +364,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         self.cv_results_ = _summary(candidates, grids, mse, scores)
         t0 = time.perf_counter()
         if loo:  # the decomposition behind the errors gives the refit too
-            self._refit_from_spectra(problems, spectra, len(problems) > 1)
+            self._refit_from_spectra(problems, spectra)
         else:
             self._refit(X, y, sample_weight)
         if self.verbose:
@@ -398,34 +399,28 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         self.n_iter_ = refit.n_iter_
         self.dual_gap_ = refit.dual_gap_
 
-    def _refit_from_spectra(self, problems, spectra, several):
-        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors;
-        ``several``: more than one target (attributes per target)."""
+    def _refit_from_spectra(self, problems, spectra):
+        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors."""
         _, l2 = l1_l2_strengths(self.penalty_, self.alpha_, self.l1_ratio_)
-        coefs, intercepts, gaps = [], [], []
-        for P, S in zip(problems, spectra, strict=True):
-            w = ridge_path(P, [l2], S)[:, 0]
-            coefs.append(w)
-            intercepts.append(P.intercept(w))
-            gaps.append(problem_gap(P, w, 0.0, l2, False))
-        if several:
-            self.coef_ = np.stack(coefs)
-            self.intercept_ = np.array(intercepts)
-            self.n_iter_ = [1] * len(problems)
-            self.dual_gap_ = np.array(gaps)
-        else:
-            self.coef_, self.intercept_ = coefs[0], intercepts[0]
-            self.n_iter_, self.dual_gap_ = 1, gaps[0]
+        coefs = [ridge_path(P, [l2], S)[:, 0]
+                 for P, S in zip(problems, spectra, strict=True)]  # fmt: skip
+        gaps = [problem_gap(P, w, 0.0, l2, False)
+                for P, w in zip(problems, coefs, strict=True)]  # fmt: skip
+        self.coef_, self.intercept_, self.n_iter_, self.dual_gap_ = (
+            target_attributes(problems, coefs, [1] * len(problems), gaps)
+        )
+
+    def _leave_one_out(self):
+        """Whether ``fit`` uses closed-form leave-one-out (``cv=None`` and
+        every candidate "l2"), the one case with several targets. Safe on
+        parameters not validated yet (the tags may be read before ``fit``)."""
+        penalty = self.penalty
+        penalties = penalty if isinstance(penalty, list | tuple) else [penalty]
+        return self.cv is None and all(pen == "l2" for pen in penalties)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # several targets with leave-one-out ridge only (as RidgeCV)
-        penalties = self.penalty if isinstance(self.penalty, list | tuple) else [
-            self.penalty
-        ]  # fmt: skip
-        tags.target_tags.multi_output = self.cv is None and all(
-            pen == "l2" for pen in penalties
-        )
+        tags.target_tags.multi_output = self._leave_one_out()
         return tags
 
     def _alpha_grids(self, problem, candidates, spectrum=None):

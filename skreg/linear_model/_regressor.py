@@ -17,6 +17,7 @@ from skreg.linear_model._base import (
     prepare_problems,
     resolve_solver,
     solve_targets,
+    target_attributes,
 )
 from skreg.linear_model._data import fortran_layout
 from skreg.linear_model._penalties import l1_l2_strengths
@@ -255,21 +256,10 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=3,  # the caller of fit, past sklearn's _fit_context
                 )
-        coefs = np.stack([w for w, _, _, _ in results])
-        intercepts = np.array([P.intercept(w) for P, (w, _, _, _) in
-                               zip(problems, results, strict=True)])  # fmt: skip
-        n_iters = [n_iter for _, n_iter, _, _ in results]
-        gaps = np.array([gap for _, _, gap, _ in results])
-        if n_targets == 1:  # y of shape (n_samples,) or (n_samples, 1)
-            self.coef_ = coefs[0]
-            self.intercept_ = float(intercepts[0])
-            self.n_iter_ = n_iters[0]
-            self.dual_gap_ = float(gaps[0])
-        else:
-            self.coef_ = coefs
-            self.intercept_ = intercepts
-            self.n_iter_ = n_iters
-            self.dual_gap_ = gaps
+        coefs, n_iters, gaps, _ = zip(*results, strict=True)
+        self.coef_, self.intercept_, self.n_iter_, self.dual_gap_ = (
+            target_attributes(problems, coefs, n_iters, gaps)
+        )
         self.solver_ = solver
         return self
 
