@@ -487,10 +487,12 @@ def enet_coordinate_descent(
     state_ready = w_guess is not None
     if state_ready:
         state, offset = _fresh_state(kind, design.arrays, y, y_mean, X_mean, w)
+        w_guess = np.ascontiguousarray(w_guess, dtype=dtype)
         dual_floor = _take_guess(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-            w, state, offset, np.ascontiguousarray(w_guess, dtype=dtype), l1, l2,
-            positive, *dual_hint,
+            w, state, offset, w_guess,
+            *_fresh_state(kind, design.arrays, y, y_mean, X_mean, w_guess), l1,
+            l2, positive, *dual_hint,
         )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
@@ -919,17 +921,16 @@ def cd_solve(
 
 @jit
 def _take_guess(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-                w, state, offset, guess, l1, l2, positive, hint_g, hint_w,
-                hint_quad):  # fmt: skip
+                w, state, offset, guess, guess_state, guess_offset, l1, l2,
+                positive, hint_g, hint_w, hint_quad):  # fmt: skip
     """Move ``w`` to ``guess`` (in place) if the guess has the lower objective.
 
-    ``state`` and ``offset`` hold the state of ``w`` and follow it. Returns
-    the dual value that the old ``w`` certifies (-inf if ``w`` is kept, or
-    without a penalty): its dual point may still be better than the guess's
-    (see :func:`_dual_floor`).
+    ``state`` and ``offset`` hold the state of ``w`` and follow it;
+    ``guess_state`` and ``guess_offset`` that of ``guess``. Returns the dual
+    value that the old ``w`` certifies (-inf if ``w`` is kept, or without a
+    penalty): its dual point may still be better than the guess's (see
+    :func:`_dual_floor`).
     """
-    guess_state, guess_offset = _fresh_state(kind, design, y, y_mean, X_mean,
-                                             guess)  # fmt: skip
     if _objective_at(kind, design, d, uniform, y_scale, guess, guess_state,
                      guess_offset, l1, l2) >= _objective_at(
         kind, design, d, uniform, y_scale, w, state, offset, l1, l2
@@ -978,6 +979,44 @@ def secant_guess(w0, w1, a0, a1, a2):
 
 
 @jit
+def _move_coordinate(kind, design, X_mean, j, delta, state, offset):
+    """Update the state (and offset) for ``w[j] += delta``."""
+    X, values, indices, indptr, G, _ = design
+    if kind == DENSE:
+        m = X_mean[j]
+        for i in range(state.shape[0]):
+            state[i] -= delta * (X[i, j] - m)
+    elif kind == SPARSE:
+        for t in range(indptr[j], indptr[j + 1]):
+            state[indices[t]] -= delta * values[t]
+        offset[0] += delta * X_mean[j]
+    else:
+        for i in range(state.shape[0]):
+            state[i] -= delta * G[j, i]
+
+
+@jit
+def _secant_state(kind, design, X_mean, w0, w1, guess, t, state0, offset0,
+                  state1, offset1, out, offset_out):  # fmt: skip
+    """The state of :func:`secant_guess`'s ``guess`` from those of ``w0`` and
+    ``w1``, without a product with ``X``.
+
+    The state is affine in ``w``: that of the secant point
+    ``w1 + t (w1 - w0)`` is ``s1 + t (s1 - s0)``; the coefficients the guess
+    set to zero instead (see :func:`secant_guess`) are then moved one column
+    at a time. The guess's other entries are the secant's, rounded to the
+    dtype of ``w``, a difference below the rounding of the states.
+    """
+    for i in range(out.shape[0]):
+        out[i] = state1[i] + t * (state1[i] - state0[i])
+    offset_out[0] = offset1[0] + t * (offset1[0] - offset0[0])
+    for j in range(w1.shape[0]):
+        v = w1[j] + (w1[j] - w0[j]) * t
+        if guess[j] == 0.0 and v != 0.0:
+            _move_coordinate(kind, design, X_mean, j, -v, out, offset_out)
+
+
+@jit
 def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s,
             l2s, alphas, positive, max_iter, tol, tol_update, rng, random_order,
             working_set, screening, anderson, polish, coefs, gaps,
@@ -1006,14 +1045,28 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
     # solve recomputes it
     state = np.empty(p if kind == GRAM else n, dtype=coefs.dtype)
     offset = np.zeros(1)
+    # the state of the previous solution, and that of the secant guess
+    prev_state = np.empty_like(state)
+    prev_offset = np.zeros(1)
+    guess_state = np.empty_like(state)
+    guess_offset = np.zeros(1)
     for k in range(n_alphas):
         dual_floor = -np.inf
-        if k >= 2 and alphas[k - 1] != alphas[k - 2]:
+        secant = k >= 2 and alphas[k - 1] != alphas[k - 2]
+        if secant:
             guess = secant_guess(coefs[k - 2], w, alphas[k - 2], alphas[k - 1],
                                  alphas[k])  # fmt: skip
+            t = (alphas[k] - alphas[k - 1]) / (alphas[k - 1] - alphas[k - 2])
+            _secant_state(kind, design, X_mean, coefs[k - 2], w, guess, t,
+                          prev_state, prev_offset, state, offset, guess_state,
+                          guess_offset)  # fmt: skip
+        prev_state[:] = state  # the state of coefs[k - 1], for the next secant
+        prev_offset[0] = offset[0]
+        if secant:
             dual_floor = _take_guess(kind, design, y, d, uniform, y_mean, y_scale,
                                      X_mean, curvature, w, state, offset, guess,
-                                     l1s[k], l2s[k], positive, hint_g, hint_w,
+                                     guess_state, guess_offset, l1s[k], l2s[k],
+                                     positive, hint_g, hint_w,
                                      hint_quad)  # fmt: skip
         n_iters[k], gaps[k], _ = cd_solve(
             kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,

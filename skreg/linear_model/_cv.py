@@ -455,7 +455,13 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                 problem, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
                 self.tol,
             )  # fmt: skip
-            pred = X_test @ coefs + intercepts
+            # only the features non-zero somewhere on the path (a few
+            # hundred of the 2000 of a lasso path) enter the predictions
+            support = np.flatnonzero(coefs.any(axis=1))
+            if support.size < coefs.shape[0]:
+                pred = X_test[:, support] @ coefs[support] + intercepts
+            else:
+                pred = X_test @ coefs + intercepts
             if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense
                 pred = pred.toarray()
             err = (np.asarray(y_test, dtype=np.float64)[:, None] - pred) ** 2

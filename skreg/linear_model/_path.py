@@ -64,7 +64,7 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
 
     Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
-    shape (n_features, n_alphas). The whole path is one compiled call
+    shape (n_features, n_alphas) (in any memory layout). The whole path is one compiled call
     (:func:`~skreg.linear_model._cd.cd_path`). The backend is the
     problem's: a path that should run on the Gram matrix (``precompute``,
     see :func:`use_gram`) gets a problem that carries it
@@ -95,7 +95,7 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
                     False,  # random_order: cyclic
                     True, True, True, True,  # working sets, screening, Anderson, polish
                     rows, gaps, n_iters)  # fmt: skip
-        coefs = np.ascontiguousarray(rows.T)
+        coefs = rows.T  # a view: the caller copies if it needs C order
     intercepts = P.y_mean - P.X_mean @ coefs.astype(np.float64, copy=False)
     return coefs, intercepts, gaps, n_iters
 
@@ -243,8 +243,8 @@ def regularization_path(
         np.random.default_rng(check_random_state(0).randint(2**31)), spectrum,
     )
     warn_unconverged("regularization_path", gaps, tol * problem.y_scale, max_iter)
-    return Bunch(alphas=alphas, coefs=coefs, intercepts=intercepts,
-                 dual_gaps=gaps, n_iters=n_iters)  # fmt: skip
+    return Bunch(alphas=alphas, coefs=np.ascontiguousarray(coefs),
+                 intercepts=intercepts, dual_gaps=gaps, n_iters=n_iters)  # fmt: skip
 
 
 def warn_unconverged(who, gaps, tol_abs, max_iter, stacklevel=4):

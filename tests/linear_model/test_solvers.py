@@ -11,10 +11,13 @@ from skreg.linear_model._base import prepare_problem, solve
 from skreg.linear_model._cd import (
     GRAM,
     _correlation_and_quad,
+    _fresh_state,
     _polish,
     _refresh,
+    _secant_state,
     _support_gram,
     enet_coordinate_descent,
+    secant_guess,
 )
 from skreg.linear_model._data import correlation, fortran_layout
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
@@ -454,3 +457,40 @@ def test_correlation_kernel_matches_numpy(dtype, weighted, n_features):
     expected = X.astype(np.float64)[:, features].T @ Dr
     tol = 1e-6 if dtype == np.float32 else 1e-12
     assert_allclose(out, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("backend", ["dense", "sparse", "gram"])
+def test_secant_state_equals_the_state_computed_from_scratch(dtype, backend):
+    # A path gets the state of its secant guess as the affine combination of
+    # the states of the last two solutions, then moves the coefficients the
+    # guess set to zero; on every backend it must be the state that a
+    # product with X gives.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 12)) + 1.0  # a mean: the offsets matter
+    if backend == "sparse":
+        X = sp.csc_matrix(X * (rng.random(X.shape) < 0.4), dtype=dtype)
+    else:
+        X = np.asfortranarray(X, dtype=dtype)
+    y = rng.standard_normal(60).astype(dtype)
+    P = prepare_problem(X, y, rng.uniform(0.5, 2.0, 60), True,
+                        gram=backend == "gram")  # fmt: skip
+    design = P.design
+    w0 = np.array([1.0, -0.5, 0.3, 0.0, 0.8, 0.0, 0.4, 0.5, 0.0, 0.6, 0.0, 0.1])
+    w1 = np.array([0.2, -0.7, 0.0, 0.5, 0.9, 0.0, 0.5, 0.2, 0.0, 0.5, 0.0, 0.1])
+    w0, w1 = w0.astype(dtype), w1.astype(dtype)
+    guess = secant_guess(w0, w1, 1.0, 0.9, 0.8)  # t = 1
+    # crossing zero (0, 7), leaving the support (2), entering it (3)
+    assert guess[0] == guess[2] == guess[7] == 0.0 and guess[3] != 0.0
+
+    def state(w):
+        s, o = _fresh_state(design.kind, design.arrays, P.y, P.y_mean, P.X_mean, w)
+        return s, o
+
+    (s0, o0), (s1, o1), (expected, expected_offset) = map(state, (w0, w1, guess))
+    out, offset = np.empty_like(s0), np.zeros(1)
+    _secant_state(design.kind, design.arrays, P.X_mean, w0, w1, guess, 1.0, s0,
+                  o0, s1, o1, out, offset)  # fmt: skip
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert_allclose(out + offset[0], expected + expected_offset[0], rtol=tol,
+                    atol=tol)  # fmt: skip
