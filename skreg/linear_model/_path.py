@@ -64,10 +64,10 @@ def path_on_problem(problem, penalty, l1_ratio, alphas, positive=False,
     """Solve ``problem`` for each alpha in ``alphas`` (descending), warm-started.
 
     Returns ``(coefs, intercepts, dual_gaps, n_iters)`` with ``coefs`` of
-    shape (n_features, n_alphas) (in any memory layout). The whole path is one compiled call
-    (:func:`~skreg.linear_model._cd.cd_path`). The backend is the
-    problem's: a path that should run on the Gram matrix (``precompute``,
-    see :func:`use_gram`) gets a problem that carries it
+    shape (n_features, n_alphas), in any memory layout. The whole path is
+    one compiled call (:func:`~skreg.linear_model._cd.cd_path`). The backend
+    is the problem's: a path that should run on the Gram matrix
+    (``precompute``, see :func:`use_gram`) gets a problem that carries it
     (``prepare_problem(..., gram=True)``); the path never switches. A "l2"
     path without ``positive`` is the closed form for every alpha, from
     ``spectrum`` when given (see
