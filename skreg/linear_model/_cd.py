@@ -464,16 +464,22 @@ def enet_coordinate_descent(
         the gap is measured against the best dual value seen, since the
         residual of a point closer to the solution does not always give the
         better dual point.
-    dual_hint : tuple of ndarrays ``(g, w_hint, quad)``, default=None
+    dual_hint : tuple of ndarrays ``(g, w_hint, quad, state, offset, exact)``, \
+            default=None
         Buffers that a path passes from one solve to the next, of shapes
-        (n_features,), (n_features,) and (1,). On entry, if ``quad[0]`` is
-        finite, ``g`` holds the correlations ``Xc^T D r`` of every feature
-        at ``w_hint``, an iterate of the previous solve on the same data, and
-        ``quad[0]`` its ``r^T D r``: with ``w_guess`` they give the dual
-        value of that point at this solve's penalties without a pass over
-        ``X``, in place of ``w``'s. On return they hold the same for this
-        solve's last pass over every feature (``quad[0]`` is NaN if screening
-        left none).
+        (n_features,), (n_features,), (1,), (n_samples,) (dense and sparse
+        designs; any size on the Gram backend, which does not use it), (1,)
+        and (n_features,) (bool). On entry, if ``quad[0]`` is finite, they
+        describe ``w_hint``, an iterate of the previous solve on the same
+        data: ``quad[0]`` its ``r^T D r``, ``state`` and ``offset`` its
+        state, and ``g`` the correlations ``Xc^T D r`` of every feature
+        where ``exact``, elsewhere (features with a zero coefficient) an
+        upper bound on their absolute value. They give the dual value of
+        that point at this solve's penalties without a pass over ``X`` (with
+        ``w_guess``, in place of ``w``'s), screen features before the first
+        pass and rank the first working set. On return they hold the same
+        for this solve's last pass (``quad[0]`` is NaN if none could be
+        stored).
 
     Returns
     -------
@@ -490,7 +496,9 @@ def enet_coordinate_descent(
     dtype = w.dtype
     kind = design.kind
     if dual_hint is None:
-        dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.full(1, np.nan))
+        dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.full(1, np.nan),
+                     np.empty(0, dtype=dtype), np.zeros(1),
+                     np.empty(0, dtype=np.bool_))
     dual_floor = -np.inf  # the best dual value known, for the stopping test
     state_ready = w_guess is not None
     if state_ready:
@@ -500,7 +508,7 @@ def enet_coordinate_descent(
             kind, design.arrays, y, d, uniform, y_mean, y_scale, X_mean, curvature,
             w, state, offset, w_guess,
             *_fresh_state(kind, design.arrays, y, y_mean, X_mean, w_guess), l1,
-            l2, positive, *dual_hint,
+            l2, positive, *dual_hint[:3],
         )  # fmt: skip
     # True forces the Gram matrix whatever the shape; "auto" only when n > p
     can_gram = (kind == DENSE and precompute is not False
@@ -735,11 +743,84 @@ def _working_set(g, w_act, active, l1, l2, positive, violation):
 
 
 @jit
+def _drop_screened(kind, design, y, y_mean, X_mean, w, state, offset, active,
+                   keep):  # fmt: skip
+    """``active[keep]``; the coefficients of the others, proved zero at the
+    optimum, are set to zero (and the state recomputed if one was not)."""
+    out = np.empty(active.shape[0], dtype=np.int64)
+    refresh = False
+    k = 0
+    for t in range(active.shape[0]):
+        if keep[t]:
+            out[k] = active[t]
+            k += 1
+        elif w[active[t]] != 0.0:
+            w[active[t]] = 0.0
+            refresh = True
+    if refresh:
+        _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+    return out[:k]
+
+
+@jit
+def _update_hint(kind, d, uniform, curvature, active, g, w, quad, state, offset,
+                 complete, hint_g, hint_w, hint_quad, hint_state, hint_offset,
+                 hint_exact):  # fmt: skip
+    """Store the point of a pass (``g`` the correlations of the features
+    ``active``, ``complete`` if those are all the non-constant ones) as the
+    dual hint that the next solve of a path starts from.
+
+    ``hint_g`` gets the correlations of every feature at ``w``: exact for
+    the features of the pass (and on the Gram backend, whose state holds them
+    all); for the others, screened out, an upper bound on their absolute
+    value, ``|g_j(r_hint)| + ||x_j - m_j||_D ||r - r_hint||_D`` from the
+    previous hint (Cauchy-Schwarz), which the dual point and the screening
+    accept in place of ``|g_j|`` for a zero coefficient (``hint_exact``
+    tells the two kinds apart). Without a previous hint to bound them from,
+    the hint is marked invalid (``hint_quad`` NaN).
+    """
+    p = w.shape[0]
+    if kind == GRAM:
+        for j in range(p):
+            hint_g[j] = state[j]
+        hint_exact[:] = True
+    elif complete:
+        hint_g[:] = 0.0  # constant columns: zero correlation
+        hint_exact[:] = True
+    elif np.isfinite(hint_quad[0]) and hint_state.shape[0] == state.shape[0]:
+        dist2 = 0.0  # ||r - r_hint||_D^2 (the residual is state + offset)
+        shift = offset[0] - hint_offset[0]
+        for i in range(state.shape[0]):
+            diff = state[i] - hint_state[i] + shift
+            dist2 += (d[0] if uniform else d[i]) * diff * diff
+        dist = np.sqrt(dist2)
+        for j in range(p):
+            if curvature[j] > 0.0:
+                hint_g[j] = abs(hint_g[j]) + np.sqrt(curvature[j]) * dist
+                hint_exact[j] = False
+            else:
+                hint_g[j] = 0.0
+                hint_exact[j] = True
+    else:
+        hint_quad[0] = np.nan
+        return
+    if kind != GRAM:
+        for k in range(active.shape[0]):
+            hint_g[active[k]] = g[k]
+            hint_exact[active[k]] = True
+        if hint_state.shape[0] == state.shape[0]:
+            hint_state[:] = state
+            hint_offset[0] = offset[0]
+    hint_w[:] = w
+    hint_quad[0] = quad
+
+
+@jit
 def cd_solve(
     kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w, state,
     offset, state_ready, l1, l2, positive, max_iter, tol, tol_update, rng,
     random_order, working_set, screening, anderson, polish, gram_work,
-    dual_floor, hint_g, hint_w, hint_quad,
+    dual_floor, hint_g, hint_w, hint_quad, hint_state, hint_offset, hint_exact,
 ):  # fmt: skip
     """The outer loop of :func:`enet_coordinate_descent`, compiled.
 
@@ -751,9 +832,11 @@ def cd_solve(
     switches to the Gram backend and calls again from the current ``w``).
     The gap returned and tested is measured against the best dual value
     seen: ``dual_floor`` (-inf if none) and those of the iterates.
-    ``hint_g``, ``hint_w``, ``hint_quad`` receive the correlations, the
-    coefficients and ``r^T D r`` of the last pass over every feature (the
-    ``dual_hint`` of :func:`enet_coordinate_descent`; empty: not kept).
+    ``hint_g``, ``hint_w``, ``hint_quad``, ``hint_state``, ``hint_offset``,
+    ``hint_exact`` are the ``dual_hint`` of :func:`enet_coordinate_descent` (empty: not
+    kept): on entry, a point of a previous solve on the same data, which
+    screens features before any pass; on return, the last pass's (see
+    :func:`_update_hint`).
     """
     p = w.shape[0]
     n = y.shape[0]
@@ -773,19 +856,37 @@ def cd_solve(
             active[k] = j
             k += 1
     keep_hint = hint_w.shape[0] == p
+    hint_ok = keep_hint and np.isfinite(hint_quad[0])
     # The previous solve of a path left the correlations of its solution:
     # they rank the features for the first working set well enough, which
     # saves the pass over all the features at the start point.
-    hint_ws = keep_hint and working_set and l1 > 0.0 and np.isfinite(hint_quad[0])
-    if keep_hint:
-        hint_quad[0] = np.nan  # until a pass has covered every feature
+    hint_ws = hint_ok and working_set and l1 > 0.0
     if n_active == 0:  # no column varies: w = 0 is the solution
+        if keep_hint:
+            hint_quad[0] = np.nan
         return 0, 0.0, False
     g = np.empty(p)
     w_act = np.empty(p, dtype=w.dtype)
     curv_act = np.empty(p)
     violation = np.empty(p)
     keep = np.empty(p, dtype=np.bool_)
+    if hint_ok and screening and l1 > 0.0 and kind != GRAM:
+        # Sequential screening: the previous solve's dual point, with the
+        # primal value at the start point, proves features zero before the
+        # first pass, which then reads only the others. (On the Gram
+        # backend a pass costs O(p) and the hint is always exact.)
+        for k in range(n_active):
+            g[k] = hint_g[active[k]]
+            w_act[k] = hint_w[active[k]]
+            curv_act[k] = curvature[active[k]]
+        primal = _objective_at(kind, design, d, uniform, y_scale, w, state, offset,
+                               l1, l2)  # fmt: skip
+        n_kept = gap_safe_screen(g[:n_active], w_act[:n_active], hint_quad[0], l1,
+                                 l2, positive, curv_act[:n_active],
+                                 keep[:n_active], primal)  # fmt: skip
+        if n_kept < n_active:
+            active = _drop_screened(kind, design, y, y_mean, X_mean, w, state,
+                                    offset, active, keep)  # fmt: skip
     last_support = np.zeros(p, dtype=np.bool_)
     just_polished = False
     polish_spent = 0.0
@@ -797,21 +898,25 @@ def cd_solve(
     work = 0.0  # matrix entries read by the epochs so far
     use_ws = working_set and l1 > 0.0
     if hint_ws:
-        for k in range(n_active):
-            g[k] = hint_g[active[k]]
+        m = active.shape[0]
+        for k in range(m):
+            # a bound is no correlation to rank by: those features were
+            # screened out at the hint, far from entering
+            g[k] = hint_g[active[k]] if hint_exact[active[k]] else 0.0
             w_act[k] = w[active[k]]
-        ws = _working_set(g[:n_active], w_act[:n_active], active, l1, l2,
-                          positive, violation[:n_active])  # fmt: skip
-        if ws.shape[0] < n_active:
-            max_updates = (gram_work - work) / (p if kind == GRAM else n) + 1.0
-            epochs, _, rel_update, n_updates = cd_subproblem(
-                kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature,
-                w, state, offset, ws, l1, l2, positive, max_iter, tol, tol,
-                tol_update, rng, random_order, anderson, max_updates,
-            )  # fmt: skip
-            n_iter += epochs
-            work += n_updates * (p if kind == GRAM else n)
-            _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
+        # (all of them when screening left few: still solved to the final
+        # tolerance at once, rather than after a pass and a looser subproblem)
+        ws = _working_set(g[:m], w_act[:m], active, l1, l2, positive,
+                          violation[:m])  # fmt: skip
+        max_updates = (gram_work - work) / (p if kind == GRAM else n) + 1.0
+        epochs, _, rel_update, n_updates = cd_subproblem(
+            kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
+            state, offset, ws, l1, l2, positive, max_iter, tol, tol, tol_update,
+            rng, random_order, anderson, max_updates,
+        )  # fmt: skip
+        n_iter += epochs
+        work += n_updates * (p if kind == GRAM else n)
+        _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
     while True:
         m = active.shape[0]
         quad = _correlation_and_quad(kind, design, d, uniform, y_scale, w, state,
@@ -821,12 +926,10 @@ def cd_solve(
             curv_act[k] = curvature[active[k]]
         primal, gap = duality_gap(g[:m], w_act[:m], quad, l1, l2, positive,
                                   curv_act[:m])  # fmt: skip
-        if keep_hint and m == n_active:  # nothing screened: every feature
-            hint_g[:] = 0.0  # constant columns: zero correlation
-            for k in range(m):
-                hint_g[active[k]] = g[k]
-            hint_w[:] = w
-            hint_quad[0] = quad
+        if keep_hint:
+            _update_hint(kind, d, uniform, curvature, active, g[:m], w, quad,
+                         state, offset, m == n_active, hint_g, hint_w, hint_quad,
+                         hint_state, hint_offset, hint_exact)  # fmt: skip
         if l1 > 0.0 or l2 > 0.0:  # gap = primal - dual (not without a penalty)
             dual_floor = max(dual_floor, primal - gap)
             certified = primal - dual_floor
@@ -874,23 +977,17 @@ def cd_solve(
         just_polished = False
         if screening and l1 > 0.0:
             n_kept = gap_safe_screen(g[:m], w_act[:m], quad, l1, l2, positive,
-                                     curv_act[:m], keep[:m])  # fmt: skip
+                                     curv_act[:m], keep[:m], np.inf)  # fmt: skip
             if n_kept < m:
-                refresh = False
                 k = 0
                 for t in range(m):
                     if keep[t]:
-                        active[k] = active[t]
                         g[k] = g[t]
                         w_act[k] = w_act[t]
                         k += 1
-                    elif w[active[t]] != 0.0:
-                        w[active[t]] = 0.0  # proved zero at the optimum
-                        refresh = True
-                active = active[:k].copy()
+                active = _drop_screened(kind, design, y, y_mean, X_mean, w, state,
+                                        offset, active, keep)  # fmt: skip
                 m = k
-                if refresh:
-                    _refresh(kind, design, y, y_mean, X_mean, w, state, offset)
         if use_ws:
             ws = _working_set(g[:m], w_act[:m], active, l1, l2, positive,
                               violation[:m])  # fmt: skip
@@ -1053,6 +1150,9 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
     # solve recomputes it
     state = np.empty(p if kind == GRAM else n, dtype=coefs.dtype)
     offset = np.zeros(1)
+    hint_state = np.empty_like(state)
+    hint_offset = np.zeros(1)
+    hint_exact = np.empty(p, dtype=np.bool_)
     # the state of the previous solution, and that of the secant guess
     prev_state = np.empty_like(state)
     prev_offset = np.zeros(1)
@@ -1080,7 +1180,8 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
             kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, w,
             state, offset, k > 0, l1s[k], l2s[k], positive, max_iter, tol,
             tol_update, rng, random_order, working_set, screening, anderson,
-            polish, np.inf, dual_floor, hint_g, hint_w, hint_quad,
+            polish, np.inf, dual_floor, hint_g, hint_w, hint_quad, hint_state,
+            hint_offset, hint_exact,
         )  # fmt: skip
         coefs[k] = w
 

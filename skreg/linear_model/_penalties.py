@@ -166,16 +166,23 @@ def kkt_violation(g, w, l1, l2, positive, out):
 
 
 @jit
-def gap_safe_screen(g, w, quad, l1, l2, positive, curvature, keep):
+def gap_safe_screen(g, w, quad, l1, l2, positive, curvature, keep, primal_bound):
     """Features the gap-safe sphere test cannot prove zero at the optimum.
 
     The dual optimum lies within ``sqrt(2 gap)`` of any feasible dual point
     ``theta`` (the Lasso dual of the augmented problem is 1-strongly
-    concave). Feature ``j`` is zero at the optimum if
+    concave), where ``gap`` is the primal value of *any* point minus the
+    dual value of ``theta``. Feature ``j`` is zero at the optimum if
     ``|x_j^T theta| + sqrt(2 gap) ||x_j|| < l1``; the augmented column has
     ``||x_j||^2 = a_j + l2``. ``theta`` is the rescaled residual of
-    :func:`duality_gap` and ``gap`` its Lasso-dual gap, recomputed here.
-    Sets ``keep[j]`` and returns the number of features kept.
+    :func:`duality_gap` at ``w`` and ``gap`` its Lasso-dual gap, recomputed
+    here, or ``primal_bound`` (the primal value of another point, ``inf``
+    if none) minus the dual value when that is smaller. Sets ``keep[j]`` and
+    returns the number of features kept.
+
+    ``g`` may hold, for features with ``w[j] == 0``, upper bounds on
+    ``|x_j^T D r|`` instead of the correlations: ``theta`` (scaled down
+    further) stays feasible and the test only gets more cautious.
 
     Near the optimum the sphere shrinks to nothing and an active feature
     sits exactly on the boundary ``|x_j^T theta| = l1``, where rounding
@@ -197,6 +204,9 @@ def gap_safe_screen(g, w, quad, l1, l2, positive, curvature, keep):
     c = 1.0 if dual_norm <= l1 else l1 / dual_norm
     gap = (0.5 * (1.0 - c) ** 2 * quad + 0.5 * (1.0 + c * c) * l2 * w_norm2
            - c * wg + l1 * l1_norm)  # fmt: skip
+    primal = 0.5 * quad + l1 * l1_norm + 0.5 * l2 * w_norm2
+    if primal_bound < primal:  # a better point: same dual value, smaller gap
+        gap -= primal - primal_bound
     radius = np.sqrt(2.0 * max(gap, 0.0))
     n_kept = 0
     for j in range(p):

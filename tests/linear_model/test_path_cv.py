@@ -354,9 +354,12 @@ def test_path_gaps_bound_the_suboptimality(penalty, backend):
 @pytest.mark.parametrize("backend", ["dense", "sparse", "gram"])
 def test_dual_hint_holds_the_correlations_of_its_point(backend):
     # A path passes each solve's last correlations to the next one, whose
-    # stopping test uses them as a dual point (instead of a pass over X).
-    # They must be the exact correlations and r^T D r at the stored
-    # coefficients, and give a lower bound on the next problem's optimum.
+    # stopping test uses them as a dual point (instead of a pass over X) and
+    # which screens features with them before its first pass. They must be
+    # r^T D r and the state at the stored coefficients, the exact
+    # correlations of the features of the last pass and upper bounds on the
+    # absolute correlations of the others (screened out, zero), and give a
+    # lower bound on the next problem's optimum.
     from skreg.linear_model._penalties import duality_gap
 
     X, y = load("tall" if backend == "gram" else "correlated_wide")
@@ -365,17 +368,30 @@ def test_dual_hint_holds_the_correlations_of_its_point(backend):
     Xk = X if backend == "sparse" else np.asfortranarray(X)
     P = prepare_problem(Xk, y, None, True, gram=backend == "gram")
     p = X.shape[1]
-    hint = (np.empty(p), np.empty(p), np.full(1, np.nan))
+    n = X.shape[0]
+    hint = (np.empty(p), np.empty(p), np.full(1, np.nan), np.empty(n), np.zeros(1),
+            np.empty(p, dtype=bool))
     l1 = 0.05 * np.abs(P.X.T @ (P.d * (P.y - P.y_mean))).max()
-    solve(P, l1, 0.0, "cd", False, np.zeros(p), 10**4, 1e-4,
-          np.random.default_rng(0), dual_hint=hint)  # fmt: skip
-    g, w_hint, quad = hint
+    w, *_ = solve(P, 1.1 * l1, 0.0, "cd", False, np.zeros(p), 10**4, 1e-4,
+                  np.random.default_rng(0), dual_hint=hint)  # fmt: skip
+    # the next solve of a path screens with the hint before its first pass
+    solve(P, l1, 0.0, "cd", False, w, 10**4, 1e-4, np.random.default_rng(0),
+          dual_hint=hint)  # fmt: skip
+    g, w_hint, quad, state, offset, exact = hint
+    # the passes skipped the screened features (not on the Gram backend,
+    # whose state holds every correlation)
+    assert (~exact).any() == (backend != "gram")
     assert np.isfinite(quad[0]) and np.count_nonzero(w_hint) > 0
     r = (P.y - P.y_mean) - (P.X @ w_hint - P.X_mean @ w_hint)
     Xc_r = P.X.T @ (P.d * r) - P.X_mean * (P.d @ r)
     scale = np.abs(Xc_r).max()
-    assert_allclose(g, Xc_r, rtol=1e-9, atol=1e-9 * scale)
+    assert_allclose(g[exact], Xc_r[exact], rtol=1e-9, atol=1e-9 * scale)
+    assert exact[w_hint != 0].all()
+    bounded = g[~exact] >= np.abs(Xc_r[~exact]) - 1e-9 * scale
+    assert (w_hint[~exact] == 0).all() and bounded.all()
     assert_allclose(quad[0], P.d @ (r * r), rtol=1e-9)
+    if backend != "gram":  # the residual is state + offset
+        assert_allclose(state + offset[0], r, rtol=1e-9, atol=1e-9 * np.abs(r).max())
     # the dual value of that point at other penalties bounds their optimum,
     # closely for the next alpha of a path
     for l1_next, l2_next, closeness in [(0.8 * l1, 0.0, 0.98),

@@ -45,7 +45,7 @@ def test_screening_is_safe(seed, n, p, rho, frac, l1_ratio, positive, fit_interc
         g = Xc.T @ (P.d * r)
         keep = np.empty(p, dtype=np.bool_)
         gap_safe_screen(g, w, float(P.d @ (r * r)), l1, l2, positive, P.curvature,
-                        keep)  # fmt: skip
+                        keep, np.inf)  # fmt: skip
         lost = (~keep) & (np.abs(w_opt) > 1e-10)
         assert not lost.any(), (w, np.flatnonzero(lost), w_opt)
     # at the optimum the gap, hence the safe sphere, is tiny: every zero
@@ -54,3 +54,59 @@ def test_screening_is_safe(seed, n, p, rho, frac, l1_ratio, positive, fit_interc
     margin = u if positive else np.abs(u)
     clear = (w_opt == 0) & (margin < 0.9 * l1)
     assert not (keep & clear).any(), np.flatnonzero(keep & clear)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(8, 40),
+    p=st.integers(20, 80),
+    rho=st.floats(0.0, 0.95),
+    l1_ratio=st.sampled_from([1.0, 0.7, 0.2]),
+    positive=st.booleans(),
+    weighted=st.booleans(),
+    sparse=st.booleans(),
+)
+def test_sequential_screening_along_a_path_is_safe(
+    seed, n, p, rho, l1_ratio, positive, weighted, sparse
+):
+    # Along a path, each solve screens features with the previous solve's
+    # dual point (and bounds on the correlations it did not compute) before
+    # its first pass. A feature wrongly discarded would leave the full
+    # problem's duality gap, computed here over every feature with numpy,
+    # far above the tolerance the path reports meeting.
+    import scipy.sparse as sparse_matrices
+
+    from skreg import regularization_path
+    from skreg.linear_model._penalties import duality_gap
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 1:] = rho * X[:, :-1] + np.sqrt(1 - rho**2) * X[:, 1:]
+    if sparse:
+        X[rng.random((n, p)) < 0.6] = 0.0
+    y = X[:, :5] @ rng.standard_normal(5) + 0.3 * rng.standard_normal(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    penalty = "l1" if l1_ratio == 1.0 else "elasticnet"
+    tol = 1e-8
+    Xk = sparse_matrices.csc_matrix(X) if sparse else X
+    try:
+        path = regularization_path(Xk, y, penalty=penalty, l1_ratio=l1_ratio,
+                                   alphas=30, eps=1e-3, sample_weight=sw,
+                                   positive=positive, tol=tol,
+                                   max_iter=10**5)  # fmt: skip
+    except ValueError:  # y constant on the positive side: no grid
+        return
+    d = np.full(n, 1.0 / n) if sw is None else sw / sw.sum()
+    X_mean = d @ X
+    Xc = X - X_mean
+    yc = y - d @ y
+    y_scale = d @ (yc * yc)
+    curvature = d @ (Xc * Xc)
+    for k, alpha in enumerate(path.alphas):
+        l1, l2 = l1_l2_strengths(penalty, alpha, l1_ratio)
+        w = path.coefs[:, k]
+        r = yc - Xc @ w
+        g = Xc.T @ (d * r)
+        _, gap = duality_gap(g, w, float(d @ (r * r)), l1, l2, positive, curvature)
+        assert gap <= tol * y_scale * 1.01 + 1e-12 * y_scale, (k, gap)
