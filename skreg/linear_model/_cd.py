@@ -479,7 +479,7 @@ def enet_coordinate_descent(
         Buffers that a path passes from one solve to the next, of shapes
         (n_features,), (n_features,), (1,), (n_samples,) (dense and sparse
         designs; any size on the Gram backend, which does not use it), (1,)
-        and (n_features,) (bool). On entry, if ``quad[0]`` is finite, they
+        and (n_features,) (int32, 1 for exact). On entry, if ``quad[0]`` is finite, they
         describe ``w_hint``, an iterate of the previous solve on the same
         data: ``quad[0]`` its ``r^T D r``, ``state`` and ``offset`` its
         state, and ``g`` the correlations ``Xc^T D r`` of every feature
@@ -508,7 +508,7 @@ def enet_coordinate_descent(
     if dual_hint is None:
         dual_hint = (np.empty(0), np.empty(0, dtype=dtype), np.full(1, np.nan),
                      np.empty(0, dtype=dtype), np.zeros(1),
-                     np.empty(0, dtype=np.bool_))
+                     np.empty(0, dtype=np.int32))
     dual_floor = -np.inf  # the best dual value known, for the stopping test
     state_ready = w_guess is not None
     if state_ready:
@@ -793,10 +793,10 @@ def _update_hint(kind, d, uniform, curvature, active, g, w, quad, state, offset,
     if kind == GRAM:
         for j in range(p):
             hint_g[j] = state[j]
-        hint_exact[:] = True
+        hint_exact[:] = 1
     elif complete:
         hint_g[:] = 0.0  # constant columns: zero correlation
-        hint_exact[:] = True
+        hint_exact[:] = 1
     elif np.isfinite(hint_quad[0]) and hint_state.shape[0] == state.shape[0]:
         dist2 = 0.0  # ||r - r_hint||_D^2 (the residual is state + offset)
         shift = offset[0] - hint_offset[0]
@@ -807,17 +807,17 @@ def _update_hint(kind, d, uniform, curvature, active, g, w, quad, state, offset,
         for j in range(p):
             if curvature[j] > 0.0:
                 hint_g[j] = abs(hint_g[j]) + np.sqrt(curvature[j]) * dist
-                hint_exact[j] = False
+                hint_exact[j] = 0
             else:
                 hint_g[j] = 0.0
-                hint_exact[j] = True
+                hint_exact[j] = 1
     else:
         hint_quad[0] = np.nan
         return
     if kind != GRAM:
         for k in range(active.shape[0]):
             hint_g[active[k]] = g[k]
-            hint_exact[active[k]] = True
+            hint_exact[active[k]] = 1
         if hint_state.shape[0] == state.shape[0]:
             hint_state[:] = state
             hint_offset[0] = offset[0]
@@ -912,7 +912,7 @@ def cd_solve(
         for k in range(m):
             # a bound is no correlation to rank by: those features were
             # screened out at the hint, far from entering
-            g[k] = hint_g[active[k]] if hint_exact[active[k]] else 0.0
+            g[k] = hint_g[active[k]] if hint_exact[active[k]] != 0 else 0.0
             w_act[k] = w[active[k]]
         # (all of them when screening left few: still solved to the final
         # tolerance at once, rather than after a pass and a looser subproblem)
@@ -1163,7 +1163,7 @@ def cd_path(kind, design, y, d, uniform, y_mean, y_scale, X_mean, curvature, l1s
     offset = np.zeros(1)
     hint_state = np.empty_like(state)
     hint_offset = np.zeros(1)
-    hint_exact = np.empty(p, dtype=np.bool_)
+    hint_exact = np.empty(p, dtype=np.int32)  # flags: int32, not bool (kernel args)
     # the state of the previous solution, and that of the secant guess
     prev_state = np.empty_like(state)
     prev_offset = np.zeros(1)

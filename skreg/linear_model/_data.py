@@ -277,7 +277,7 @@ def dense_cd_epoch(X, d, uniform, X_mean, curvature, w, r, ws, order, l1, l2,
     n_order = order.shape[0]
     # the previous pair's update of r, not applied yet: r - e1 x_q1 - e2 x_q2
     # + shift, where shift = e1 m_q1 + e2 m_q2 keeps the columns centred
-    q1 = q2 = 0
+    q1 = q2 = np.int64(0)  # not a literal 0: one compiled _pair_products
     e1 = e2 = shift = 0.0
     for k in range(0, n_order - 1, 2):
         j1 = ws[order[k]]

@@ -370,7 +370,7 @@ def test_dual_hint_holds_the_correlations_of_its_point(backend):
     p = X.shape[1]
     n = X.shape[0]
     hint = (np.empty(p), np.empty(p), np.full(1, np.nan), np.empty(n), np.zeros(1),
-            np.empty(p, dtype=bool))
+            np.empty(p, dtype=np.int32))
     l1 = 0.05 * np.abs(P.X.T @ (P.d * (P.y - P.y_mean))).max()
     w, *_ = solve(P, 1.1 * l1, 0.0, "cd", False, np.zeros(p), 10**4, 1e-4,
                   np.random.default_rng(0), dual_hint=hint)  # fmt: skip
@@ -378,6 +378,7 @@ def test_dual_hint_holds_the_correlations_of_its_point(backend):
     solve(P, l1, 0.0, "cd", False, w, 10**4, 1e-4, np.random.default_rng(0),
           dual_hint=hint)  # fmt: skip
     g, w_hint, quad, state, offset, exact = hint
+    exact = exact.astype(bool)
     # the passes skipped the screened features (not on the Gram backend,
     # whose state holds every correlation)
     assert (~exact).any() == (backend != "gram")
