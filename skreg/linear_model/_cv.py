@@ -18,7 +18,6 @@ from skreg._threads import single_blas_thread
 from skreg.linear_model._base import (
     LinearPredictorMixin,
     check_weights,
-    prepare_problem,
     prepare_problems,
     problem_gap,
     target_attributes,
@@ -57,11 +56,13 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
 
     With ``cv=None`` and only "l2" candidates, leave-one-out errors for every
     alpha come in closed form from one eigendecomposition, as in
-    :class:`~sklearn.linear_model.RidgeCV`. That case also takes several
-    targets (``y`` of shape (n_samples, n_targets)) and, like RidgeCV, picks
-    one alpha for all of them: the one with the smallest leave-one-out
-    squared error averaged over the samples and the targets. The other cases
-    take one target, as :class:`~sklearn.linear_model.LassoCV` does.
+    :class:`~sklearn.linear_model.RidgeCV`. With only "l2" candidates (any
+    ``cv``) it also takes several targets (``y`` of shape (n_samples,
+    n_targets)) and, like RidgeCV, picks one alpha for all of them: the one
+    with the smallest held-out squared error averaged over the samples and
+    the targets (RidgeCV with ``cv`` set scores by R^2 unless told
+    otherwise). Candidates with an L1 part take one target, as
+    :class:`~sklearn.linear_model.LassoCV` does.
 
     Parameters
     ----------
@@ -114,13 +115,15 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         several), in decreasing order.
     mse_path_ : ndarray of shape (n_alphas, n_folds) or \
             (n_candidates, n_alphas, n_folds)
-        Held-out mean squared error of each alpha on each fold; with
-        leave-one-out, each sample is a fold and the entries are its
-        squared leave-one-out errors (averaged over the targets when there
-        are several).
+        Held-out mean squared error of each alpha on each fold (averaged
+        over the targets when there are several); with leave-one-out, each
+        sample is a fold and the entries are its squared leave-one-out
+        errors.
     score_path_ : ndarray, same shape as ``mse_path_``
-        Held-out ``scoring`` values, only when ``scoring`` is given. With
-        leave-one-out (``cv=None``), as in RidgeCV, the scorer is applied
+        Held-out ``scoring`` values, only when ``scoring`` is given (with
+        several targets, the scorer sees all of them at once, as in
+        RidgeCV). With leave-one-out (``cv=None``), as in RidgeCV, the scorer
+        is applied
         once per alpha to all the leave-one-out predictions together, and
         the last axis has length 1.
     cv_results_ : dict of ndarray
@@ -240,9 +243,9 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values. Several targets only with leave-one-out ridge
-            (``cv=None``, every candidate "l2"); otherwise a column vector
-            is accepted with a ``DataConversionWarning``.
+            Target values. Several targets only when every candidate is
+            "l2"; otherwise a column vector is accepted with a
+            ``DataConversionWarning``.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights, used in the fits and in the held-out errors.
         **params : dict
@@ -259,11 +262,11 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)  # fmt: skip
-        if y.ndim == 2 and not loo:
+        if y.ndim == 2 and not self._ridge_only():
             if y.shape[1] != 1:
                 raise ValueError(
                     f"RegularizedRegressorCV fits several targets only with "
-                    f"leave-one-out ridge (penalty='l2', cv=None), but y has "
+                    f"ridge (every candidate penalty 'l2'), but y has "
                     f"{y.shape[1]} columns. Choose alpha for each target with "
                     "sklearn.multioutput.MultiOutputRegressor("
                     "RegularizedRegressorCV()), or fit all of them with one "
@@ -342,10 +345,9 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                                         len(folds))  # fmt: skip
                     for k, (train, test) in enumerate(folds)
                 )
-            # each fold's duality gaps against that fold's tolerance
+            # each solve's duality gap against its tolerance
             warn_unconverged("RegularizedRegressorCV (cross-validation paths)",
-                             np.stack([r[2] for r in results]),
-                             np.array([r[3] for r in results])[:, None, None],
+                             np.stack([r[2] for r in results]), 1.0,
                              self.max_iter)  # fmt: skip
             mse = np.stack([r[0] for r in results], axis=-1)
             scores = None if scorer is None else np.stack(
@@ -410,17 +412,22 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             target_attributes(problems, coefs, [1] * len(problems), gaps)
         )
 
-    def _leave_one_out(self):
-        """Whether ``fit`` uses closed-form leave-one-out (``cv=None`` and
-        every candidate "l2"), the one case with several targets. Safe on
-        parameters not validated yet (the tags may be read before ``fit``)."""
+    def _ridge_only(self):
+        """Whether every candidate penalty is "l2", the case with several
+        targets. Safe on parameters not validated yet (the tags may be read
+        before ``fit``)."""
         penalty = self.penalty
         penalties = penalty if isinstance(penalty, list | tuple) else [penalty]
-        return self.cv is None and all(pen == "l2" for pen in penalties)
+        return all(pen == "l2" for pen in penalties)
+
+    def _leave_one_out(self):
+        """Whether ``fit`` uses closed-form leave-one-out (``cv=None`` and
+        every candidate "l2")."""
+        return self.cv is None and self._ridge_only()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = self._leave_one_out()
+        tags.target_tags.multi_output = self._ridge_only()
         return tags
 
     def _alpha_grids(self, problem, candidates, spectrum=None):
@@ -443,42 +450,64 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         sw_train = None if sample_weight is None else sample_weight[train]
         if sw_train is not None and not sw_train.sum() > 0:
             raise ValueError(f"Fold {k}: the training samples' weights sum to 0.")
-        problem = prepare_problem(X_train, y[train], sw_train, self.fit_intercept,
-                                  gram=use_gram(X_train, self.precompute))  # fmt: skip
+        # one problem per target (several only with ridge candidates)
+        gram = use_gram(X_train, self.precompute)
+        problems = prepare_problems(X_train, y[train].reshape(len(train), -1),
+                                    sw_train, self.fit_intercept, gram)  # fmt: skip
         X_test, y_test = X[test], y[test]
+        Y_test = np.asarray(y_test, dtype=np.float64).reshape(len(test), -1)
         sw_test = None if sample_weight is None else sample_weight[test]
         mse = np.empty(grids.shape)
+        # each solve's duality gap over its tolerance (tol times its y_scale)
         gaps = np.empty(grids.shape)
         scores = None if scorer is None else np.empty(grids.shape)
         for c, (penalty, l1_ratio) in enumerate(candidates):
-            coefs, intercepts, gaps[c], _ = path_on_problem(
-                problem, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
-                self.tol,
-            )  # fmt: skip
-            # only the features non-zero somewhere on the path (a few
-            # hundred of the 2000 of a lasso path) enter the predictions
-            support = np.flatnonzero(coefs.any(axis=1))
-            if support.size < coefs.shape[0]:
-                pred = X_test[:, support] @ coefs[support] + intercepts
-            else:
-                pred = X_test @ coefs + intercepts
-            if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense
-                pred = pred.toarray()
-            err = (np.asarray(y_test, dtype=np.float64)[:, None] - pred) ** 2
+            closed_form = penalty == "l2" and not self.positive and len(problems) > 1
+            spectra = ridge_spectra(problems) if closed_form else [None] * len(problems)
+            err = 0.0
+            gaps[c] = 0.0
+            paths = []
+            for t, (P, S) in enumerate(zip(problems, spectra, strict=True)):
+                coefs, intercepts, gap, _ = path_on_problem(
+                    P, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
+                    self.tol, spectrum=S,
+                )  # fmt: skip
+                # only the features non-zero somewhere on the path (a few
+                # hundred of the 2000 of a lasso path) enter the predictions
+                support = np.flatnonzero(coefs.any(axis=1))
+                if support.size < coefs.shape[0]:
+                    pred = X_test[:, support] @ coefs[support] + intercepts
+                else:
+                    pred = X_test @ coefs + intercepts
+                if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense
+                    pred = pred.toarray()
+                # squared errors averaged over the targets
+                err = err + (Y_test[:, t, None] - pred) ** 2 / len(problems)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel = np.where(gap > 0, gap / (self.tol * P.y_scale), 0.0)
+                gaps[c] = np.maximum(gaps[c], rel)
+                paths.append((coefs, intercepts))
             mse[c] = np.average(err, axis=0, weights=sw_test)
             if scorer is not None:
-                scores[c] = [self._score_one(scorer, X_test, y_test, sw_test,
-                                             coefs[:, a], intercepts[a])
-                             for a in range(coefs.shape[1])]  # fmt: skip
+                scores[c] = [self._score_one(
+                    scorer, X_test, y_test, sw_test,
+                    np.stack([coefs[:, a] for coefs, _ in paths]),
+                    np.array([intercepts[a] for _, intercepts in paths]),
+                ) for a in range(grids.shape[1])]  # fmt: skip
         if self.verbose:
             print(f"[RegularizedRegressorCV] fold {k + 1}/{n_folds}: "
                   f"{len(candidates)} path(s) of {grids.shape[1]} alphas in "
                   f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
-        return mse, scores, gaps, self.tol * problem.y_scale
+        return mse, scores, gaps
 
     def _score_one(self, scorer, X, y, sample_weight, coef, intercept):
+        """The scorer on the linear model ``coef`` (n_targets, n_features),
+        ``intercept`` (n_targets,); one target is given as a 1-D model."""
         model = RegularizedRegressor(fit_intercept=self.fit_intercept)
-        model.coef_, model.intercept_ = coef, float(intercept)
+        if y.ndim == 1:
+            model.coef_, model.intercept_ = coef[0], float(intercept[0])
+        else:
+            model.coef_, model.intercept_ = coef, intercept
         model.n_features_in_ = X.shape[1]
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(model, X, y, **kwargs)

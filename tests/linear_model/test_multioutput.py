@@ -1,6 +1,7 @@
 """Several targets: RegularizedRegressor fits each column of a 2-d ``y`` on its
 own, as scikit-learn's Lasso, ElasticNet, Ridge and LinearRegression do;
-RegularizedRegressorCV, like LassoCV, takes one target."""
+RegularizedRegressorCV takes several with ridge candidates only (one alpha
+for all, as RidgeCV), one otherwise, like LassoCV."""
 
 import warnings
 
@@ -10,7 +11,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -161,12 +162,16 @@ def test_inputs_unchanged_and_bad_targets():
         RegularizedRegressor().fit(X, Y)
 
 
-def test_cv_takes_one_target_except_leave_one_out_ridge():
+def test_cv_takes_one_target_except_ridge():
     X, Y = _targets()
     for est in [RegularizedRegressorCV(penalty="l1", alphas=5),
-                RegularizedRegressorCV(penalty="l2", alphas=5, cv=3)]:  # fmt: skip
-        with pytest.raises(ValueError, match="several targets only with leave-one-"
-                                             "out ridge .* but y has 3 columns"):
+                RegularizedRegressorCV(penalty=["l1", "l2"], alphas=5, cv=3),
+                RegularizedRegressorCV(penalty="l2", alphas=5, cv=None,
+                                       l1_ratio=0.5).set_params(
+                                           penalty=["l2", "elasticnet"])]:  # fmt: skip
+        with pytest.raises(ValueError, match="several targets only with ridge "
+                                             r"\(every candidate penalty 'l2'\), "
+                                             "but y has 3 columns"):
             est.fit(X, Y)
     with pytest.warns(DataConversionWarning, match="column-vector y"):
         col = RegularizedRegressorCV(penalty="l1", alphas=5, cv=3).fit(X, Y[:, :1])
@@ -176,9 +181,85 @@ def test_cv_takes_one_target_except_leave_one_out_ridge():
     assert_array_equal(col.coef_, flat.coef_)
     assert col.alpha_ == flat.alpha_
     assert not RegularizedRegressorCV().__sklearn_tags__().target_tags.multi_output
-    assert RegularizedRegressorCV(
-        penalty="l2", cv=None
-    ).__sklearn_tags__().target_tags.multi_output
+    for cv in [None, 3]:
+        assert RegularizedRegressorCV(
+            penalty="l2", cv=cv
+        ).__sklearn_tags__().target_tags.multi_output
+
+
+def _ridge_fold_mse(X, Y, folds, alphas, sample_weight=None):
+    """Held-out MSE per alpha and fold of scikit-learn's multi-target Ridge
+    (averaged over the samples, weighted, and the targets), each fold at
+    skreg's alpha scale (Ridge's alpha = alpha * the fold's weight sum)."""
+    sw = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    out = np.empty((len(alphas), len(folds)))
+    for k, (train, test) in enumerate(folds):
+        for a, alpha in enumerate(alphas):
+            ridge = Ridge(alpha=alpha * sw[train].sum(), solver="svd").fit(
+                X[train], Y[train], sample_weight=sw[train])
+            err = (Y[test] - ridge.predict(X[test])) ** 2
+            out[a, k] = np.average(err.mean(axis=1), weights=sw[test])
+    return out
+
+
+@pytest.mark.parametrize("shape", [(60, 8), (24, 30)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_kfold_ridge_targets_match_ridge_on_each_fold(shape, weighted):
+    """k-fold CV of ridge with several targets: the held-out errors are
+    those of scikit-learn's Ridge on each fold, one alpha is chosen for all
+    targets (the smallest mean error), and the refit is Ridge's at it."""
+    X, Y = _targets(*shape)
+    sw = (np.random.default_rng(5).uniform(0.2, 3.0, X.shape[0]) if weighted
+          else None)  # fmt: skip
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    alphas = np.logspace(-3, 1, 9)
+    est = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=folds).fit(
+        X, Y, sample_weight=sw)
+    ref = _ridge_fold_mse(X, Y, folds, alphas[::-1], sw)  # decreasing, as ours
+    assert_allclose(est.mse_path_, ref, rtol=1e-8)
+    assert est.alpha_ == alphas[::-1][np.argmin(ref.mean(axis=1))]
+    total = X.shape[0] if sw is None else sw.sum()
+    refit = Ridge(alpha=est.alpha_ * total, solver="svd").fit(X, Y, sample_weight=sw)
+    assert est.coef_.shape == (3, X.shape[1])
+    assert_allclose(est.coef_, refit.coef_, rtol=1e-7, atol=1e-10)
+    assert_allclose(est.intercept_, refit.intercept_, rtol=1e-7, atol=1e-10)
+    assert est.predict(X).shape == Y.shape
+
+
+def test_kfold_ridge_targets_score_as_ridgecv():
+    """With a scorer, every target's predictions are scored at once, as
+    RidgeCV with cv set does (R^2 averaged over the targets): equal folds
+    make both alpha scales agree (Ridge's alpha = ours * n_train)."""
+    X, Y = _targets(60, 8)
+    folds = list(KFold(3).split(X))  # 40 training samples in each
+    alphas = np.logspace(-3, 1, 9)
+    est = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=folds,
+                                 scoring="r2").fit(X, Y)  # fmt: skip
+    ref = RidgeCV(alphas=alphas * 40, cv=folds, scoring="r2").fit(X, Y)
+    assert_allclose(est.alpha_ * 40, ref.alpha_, rtol=1e-12)
+    assert_allclose(est.score_path_.mean(axis=-1).max(), ref.best_score_,
+                    rtol=1e-9)  # fmt: skip
+
+
+def test_kfold_ridge_targets_positive():
+    """positive=True (coordinate descent for each target): the refit is
+    the multi-target RegularizedRegressor at the chosen alpha, and the
+    held-out errors are those of per-target fits on the folds."""
+    X, Y = _targets(60, 8)
+    folds = list(KFold(3).split(X))
+    alphas = np.logspace(-2, 0, 4)
+    est = RegularizedRegressorCV(penalty="l2", alphas=alphas, cv=folds,
+                                 positive=True, tol=1e-10).fit(X, Y)  # fmt: skip
+    assert np.all(est.coef_ >= 0)
+    one = RegularizedRegressor(penalty="l2", alpha=est.alpha_, positive=True,
+                               tol=1e-10).fit(X, Y)  # fmt: skip
+    assert_allclose(est.coef_, one.coef_, rtol=1e-6, atol=1e-9)
+    train, test = folds[1]
+    alpha = alphas[::-1][2]
+    fold = RegularizedRegressor(penalty="l2", alpha=alpha, positive=True,
+                                tol=1e-10).fit(X[train], Y[train])  # fmt: skip
+    err = ((Y[test] - fold.predict(X[test])) ** 2).mean()
+    assert_allclose(est.mse_path_[2, 1], err, rtol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(60, 8), (20, 30)], ids=["n>p", "p>n"])
