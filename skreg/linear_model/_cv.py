@@ -466,7 +466,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             spectra = ridge_spectra(problems) if closed_form else [None] * len(problems)
             err = 0.0
             gaps[c] = 0.0
-            paths = []
+            paths = []  # every target's path, for the scorer only
             for t, (P, S) in enumerate(zip(problems, spectra, strict=True)):
                 coefs, intercepts, gap, _ = path_on_problem(
                     P, penalty, l1_ratio, grids[c], self.positive, self.max_iter,
@@ -486,7 +486,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rel = np.where(gap > 0, gap / (self.tol * P.y_scale), 0.0)
                 gaps[c] = np.maximum(gaps[c], rel)
-                paths.append((coefs, intercepts))
+                if scorer is not None:
+                    paths.append((coefs, intercepts))
             mse[c] = np.average(err, axis=0, weights=sw_test)
             if scorer is not None:
                 scores[c] = [self._score_one(
