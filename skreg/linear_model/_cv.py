@@ -61,7 +61,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
     n_targets)) and, like RidgeCV, picks one alpha for all of them: the one
     with the smallest held-out squared error averaged over the samples and
     the targets (RidgeCV with ``cv`` set scores by R^2 unless told
-    otherwise). Candidates with an L1 part take one target, as
+    otherwise), or with ``alpha_per_target=True`` one alpha for each target.
+    Candidates with an L1 part take one target, as
     :class:`~sklearn.linear_model.LassoCV` does.
 
     Parameters
@@ -101,11 +102,18 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         samples than features and is dense).
     verbose : int, default=0
         Print one line per fold (and for the refit) when positive.
+    alpha_per_target : bool, default=False
+        With several targets, choose an alpha for each target on its own
+        held-out error (or score), as RidgeCV's ``alpha_per_target``; the
+        refit then uses each target's alpha. Needs every candidate penalty
+        to be "l2"; unlike RidgeCV, it works with any ``cv``, not only
+        leave-one-out. No effect with a single target.
 
     Attributes
     ----------
-    alpha_ : float
-        The chosen penalty strength.
+    alpha_ : float or ndarray of shape (n_targets,)
+        The chosen penalty strength (one per target with
+        ``alpha_per_target=True`` and several targets).
     l1_ratio_ : float
         The chosen L1 share (1.0 for "l1", 0.0 for "l2").
     penalty_ : str
@@ -116,21 +124,24 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
     mse_path_ : ndarray of shape (n_alphas, n_folds) or \
             (n_candidates, n_alphas, n_folds)
         Held-out mean squared error of each alpha on each fold (averaged
-        over the targets when there are several); with leave-one-out, each
-        sample is a fold and the entries are its squared leave-one-out
-        errors.
+        over the targets when there are several, unless
+        ``alpha_per_target=True``, which adds a last axis of length
+        n_targets); with leave-one-out, each sample is a fold and the
+        entries are its squared leave-one-out errors.
     score_path_ : ndarray, same shape as ``mse_path_``
         Held-out ``scoring`` values, only when ``scoring`` is given (with
         several targets, the scorer sees all of them at once, as in
-        RidgeCV). With leave-one-out (``cv=None``), as in RidgeCV, the scorer
-        is applied
+        RidgeCV; with ``alpha_per_target=True`` it sees each target on its
+        own, and a last axis of length n_targets is added). With
+        leave-one-out (``cv=None``), as in RidgeCV, the scorer is applied
         once per alpha to all the leave-one-out predictions together, and
-        the last axis has length 1.
+        the fold axis has length 1.
     cv_results_ : dict of ndarray
         One entry per (candidate, alpha) pair, ready for a DataFrame or a
         plot: "penalty", "l1_ratio", "alpha", "mean_test_mse",
         "std_test_mse", "split{k}_test_mse" (and the same with "score" when
-        ``scoring`` is given), "rank_test".
+        ``scoring`` is given), "rank_test"; with ``alpha_per_target=True``,
+        of the errors and scores averaged over the targets.
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Coefficients of the refitted model (one row per target when ``y``
         has several columns).
@@ -180,6 +191,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         "tol": [Interval(Real, 0, None, closed="neither")],
         "precompute": ["boolean", StrOptions({"auto"})],
         "verbose": ["verbose"],
+        "alpha_per_target": ["boolean"],
     }
 
     def __init__(
@@ -197,6 +209,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         tol=1e-4,
         precompute="auto",
         verbose=0,
+        alpha_per_target=False,
     ):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -211,6 +224,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         self.tol = tol
         self.precompute = precompute
         self.verbose = verbose
+        self.alpha_per_target = alpha_per_target
 
     def _candidates(self):
         """The (penalty, l1_ratio) pairs to compare."""
@@ -259,6 +273,12 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         """
         candidates = self._candidates()
         loo = self._leave_one_out()
+        if self.alpha_per_target and not self._ridge_only():
+            raise ValueError(
+                "alpha_per_target=True chooses one alpha per target, which "
+                "needs every candidate penalty to be 'l2' (the estimator fits "
+                f"several targets only with ridge); got penalty={self.penalty!r}."
+            )
         X, y = validate_data(self, X, y, accept_sparse="csc",
                              dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)  # fmt: skip
@@ -279,6 +299,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             X = fortran_layout(X)
         sample_weight = check_weights(sample_weight, X)
         n_samples = X.shape[0]
+        # as RidgeCV: one alpha per target only when there are several
+        per_target = bool(self.alpha_per_target) and y.ndim == 2 and y.shape[1] > 1
         if loo and n_samples < 2:
             raise ValueError(
                 "cv=None (leave-one-out) needs at least 2 samples, got "
@@ -303,25 +325,35 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         if loo:
             targets = list(zip(problems, spectra, strict=True))
             errors = []
-            scores = None if scorer is None else np.empty((*grids.shape, 1))
+            n_scored = len(targets) if per_target else 1
+            scores = (None if scorer is None
+                      else np.empty((*grids.shape, 1, n_scored)))  # fmt: skip
             lev = None if scorer is None else np.empty(grids.shape[1:] + (n_samples,))
             for c, grid in enumerate(grids):
                 # squared errors averaged over the targets: their mean over
                 # the samples is RidgeCV's criterion for one shared alpha
                 errs = [ridge_loo_errors(P, grid, S, leverage=lev)
                         for P, S in targets]  # fmt: skip
-                errors.append(errs[0] if len(errs) == 1 else np.mean(errs, axis=0))
+                if per_target:
+                    errors.append(np.stack(errs, axis=-1))
+                else:
+                    errors.append(errs[0] if len(errs) == 1 else np.mean(errs, axis=0))
                 if scorer is not None:
                     # as RidgeCV: the scorer sees all leave-one-out predictions
-                    # at once (a score per sample would mean nothing for r2)
+                    # at once (a score per sample would mean nothing for r2),
+                    # of every target or, with alpha_per_target, of each
                     preds = np.stack([ridge_loo_predictions(P, grid, S, leverage=lev)
                                       for P, S in targets], axis=1)  # fmt: skip
                     if y.ndim == 1:
                         preds = preds[:, 0]
-                    scores[c, :, 0] = [self._score_predictions(
-                        scorer, preds[..., a], y, sample_weight)
-                        for a in range(grid.shape[0])]  # fmt: skip
+                    for t in range(n_scored):
+                        pt, yt = (preds[:, t], y[:, t]) if per_target else (preds, y)
+                        scores[c, :, 0, t] = [self._score_predictions(
+                            scorer, pt[..., a], yt, sample_weight)
+                            for a in range(grid.shape[0])]  # fmt: skip
             mse = np.stack(errors)
+            if scores is not None and not per_target:
+                scores = scores[..., 0]
         else:
             cv = check_cv(5 if self.cv is None else self.cv)
             n_splits = cv.get_n_splits(X, y, **params)
@@ -342,46 +374,89 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                 results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                     delayed(self._fold)(X, y, sample_weight, train, test,
                                         candidates, grids, scorer, k,
-                                        len(folds))  # fmt: skip
+                                        len(folds), per_target)  # fmt: skip
                     for k, (train, test) in enumerate(folds)
                 )
             # each solve's duality gap against its tolerance
             warn_unconverged("RegularizedRegressorCV (cross-validation paths)",
                              np.stack([r[2] for r in results]), 1.0,
                              self.max_iter)  # fmt: skip
-            mse = np.stack([r[0] for r in results], axis=-1)
+            # folds last; with alpha_per_target, then the targets
+            mse = np.stack([r[0] for r in results], axis=2)
             scores = None if scorer is None else np.stack(
-                [r[1] for r in results], axis=-1
+                [r[1] for r in results], axis=2
             )
-        # mse: (n_candidates, n_alphas, n_folds)
-        mean = (-scores if scores is not None else mse).mean(axis=-1)
-        best = np.unravel_index(np.nanargmin(mean), mean.shape)
-        self.penalty_, self.l1_ratio_ = candidates[best[0]]
-        self.alpha_ = float(grids[best[0]][best[1]])
+        # mse: (n_candidates, n_alphas, n_folds), with alpha_per_target
+        # (n_candidates, n_alphas, n_folds, n_targets)
+        crit = -scores if scores is not None else mse
         single = len(candidates) == 1
+        if per_target:
+            mean = crit.mean(axis=2)  # (n_candidates, n_alphas, n_targets)
+            flat = np.nanargmin(mean.reshape(-1, mean.shape[-1]), axis=0)
+            cands, steps = np.unravel_index(flat, mean.shape[:2])
+            # every candidate is "l2" (checked above)
+            self.penalty_, self.l1_ratio_ = candidates[cands[0]]
+            self.alpha_ = grids[cands, steps].astype(np.float64)
+            mse_mean = mse.mean(axis=-1)
+            scores_mean = None if scores is None else scores.mean(axis=-1)
+        else:
+            mean = crit.mean(axis=-1)
+            best = np.unravel_index(np.nanargmin(mean), mean.shape)
+            self.penalty_, self.l1_ratio_ = candidates[best[0]]
+            self.alpha_ = float(grids[best[0]][best[1]])
+            mse_mean, scores_mean = mse, scores
         self.alphas_ = grids[0] if single else grids
         self.mse_path_ = mse[0] if single else mse
         if scores is not None:
             self.score_path_ = scores[0] if single else scores
-        self.cv_results_ = _summary(candidates, grids, mse, scores)
+        # a summary per (candidate, alpha): over the targets' mean errors
+        self.cv_results_ = _summary(candidates, grids, mse_mean, scores_mean)
         t0 = time.perf_counter()
         if loo:  # the decomposition behind the errors gives the refit too
             self._refit_from_spectra(problems, spectra)
         else:
-            self._refit(X, y, sample_weight)
+            self._refit(X, y, sample_weight, per_target)
         if self.verbose:
             print(f"[RegularizedRegressorCV] refit penalty={self.penalty_!r} "
-                  f"l1_ratio={self.l1_ratio_:g} alpha={self.alpha_:.4g} in "
-                  f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
+                  f"l1_ratio={self.l1_ratio_:g} alpha={_alpha_text(self.alpha_)} "
+                  f"in {time.perf_counter() - t0:.2f}s")  # fmt: skip
         return self
 
-    def _refit(self, X, y, sample_weight):
+    def _refit(self, X, y, sample_weight, per_target):
+        """Refit on all the data: one fit, or with ``per_target`` one per
+        distinct chosen alpha (on the targets that chose it)."""
+        if not per_target:
+            refit = self._refit_one(X, y, sample_weight, self.alpha_)
+            self.coef_ = refit.coef_
+            self.intercept_ = refit.intercept_
+            self.n_iter_ = refit.n_iter_
+            self.dual_gap_ = refit.dual_gap_
+            return
+        n_targets = y.shape[1]
+        coef = np.empty((n_targets, X.shape[1]), dtype=X.dtype)
+        intercept = np.empty(n_targets, dtype=X.dtype)
+        gaps = np.empty(n_targets)
+        n_iter = [0] * n_targets
+        for alpha in np.unique(self.alpha_):
+            cols = np.flatnonzero(self.alpha_ == alpha)
+            refit = self._refit_one(X, y[:, cols], sample_weight, float(alpha))
+            # one column gives a single target's attributes (1-d coef_)
+            coef[cols] = refit.coef_.reshape(len(cols), -1)
+            intercept[cols] = refit.intercept_
+            gaps[cols] = refit.dual_gap_
+            for t, it in zip(cols, np.atleast_1d(refit.n_iter_), strict=True):
+                n_iter[t] = int(it)
+        self.coef_, self.intercept_, self.n_iter_, self.dual_gap_ = (
+            coef, intercept, n_iter, gaps
+        )
+
+    def _refit_one(self, X, y, sample_weight, alpha):
         # The refit's ConvergenceWarning is re-issued under this estimator's
         # name and at the caller's line (not RegularizedRegressor's, in here)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             refit = RegularizedRegressor(
-                penalty=self.penalty_, alpha=self.alpha_, l1_ratio=self.l1_ratio_,
+                penalty=self.penalty_, alpha=alpha, l1_ratio=self.l1_ratio_,
                 fit_intercept=self.fit_intercept, positive=self.positive,
                 max_iter=self.max_iter, tol=self.tol, precompute=self.precompute,
             ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
@@ -391,23 +466,22 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                 message = message.replace(
                     "RegularizedRegressor did not converge",
                     f"RegularizedRegressorCV: the refit on all the data "
-                    f"(penalty={self.penalty_!r}, alpha={self.alpha_:.4g}) did "
+                    f"(penalty={self.penalty_!r}, alpha={alpha:.4g}) did "
                     f"not converge", 1,
                 )  # fmt: skip
-            # 4: past _refit, fit and scikit-learn's _fit_context wrapper
-            warnings.warn(message, record.category, stacklevel=4)
-        self.coef_ = refit.coef_
-        self.intercept_ = refit.intercept_
-        self.n_iter_ = refit.n_iter_
-        self.dual_gap_ = refit.dual_gap_
+            # 5: past _refit_one, _refit, fit and scikit-learn's _fit_context
+            warnings.warn(message, record.category, stacklevel=5)
+        return refit
 
     def _refit_from_spectra(self, problems, spectra):
-        """Ridge at ``alpha_`` from the eigendecomposition of the LOO errors."""
-        _, l2 = l1_l2_strengths(self.penalty_, self.alpha_, self.l1_ratio_)
+        """Ridge at ``alpha_`` (each target's, with ``alpha_per_target``)
+        from the eigendecomposition of the LOO errors."""
+        alphas = np.broadcast_to(self.alpha_, len(problems))
+        l2s = [l1_l2_strengths(self.penalty_, a, self.l1_ratio_)[1] for a in alphas]
         coefs = [ridge_path(P, [l2], S)[:, 0]
-                 for P, S in zip(problems, spectra, strict=True)]  # fmt: skip
+                 for P, S, l2 in zip(problems, spectra, l2s, strict=True)]  # fmt: skip
         gaps = [problem_gap(P, w, 0.0, l2, False)
-                for P, w in zip(problems, coefs, strict=True)]  # fmt: skip
+                for P, w, l2 in zip(problems, coefs, l2s, strict=True)]  # fmt: skip
         self.coef_, self.intercept_, self.n_iter_, self.dual_gap_ = (
             target_attributes(problems, coefs, [1] * len(problems), gaps)
         )
@@ -443,8 +517,10 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         return np.tile(np.sort(alphas)[::-1], (len(candidates), 1))
 
     def _fold(self, X, y, sample_weight, train, test, candidates, grids, scorer,
-              k, n_folds):  # fmt: skip
-        """Held-out errors (and scores) of every candidate path on one fold."""
+              k, n_folds, per_target=False):  # fmt: skip
+        """Held-out errors (and scores) of every candidate path on one fold:
+        arrays of shape (n_candidates, n_alphas), over the targets' mean, or
+        with ``per_target`` (n_candidates, n_alphas, n_targets)."""
         t0 = time.perf_counter()
         X_train = _take_rows(X, train)
         sw_train = None if sample_weight is None else sample_weight[train]
@@ -457,14 +533,15 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         X_test, y_test = X[test], y[test]
         Y_test = np.asarray(y_test, dtype=np.float64).reshape(len(test), -1)
         sw_test = None if sample_weight is None else sample_weight[test]
-        mse = np.empty(grids.shape)
+        n_targets = len(problems)
+        mse = np.empty((*grids.shape, n_targets))  # each target's
         # each solve's duality gap over its tolerance (tol times its y_scale)
         gaps = np.empty(grids.shape)
-        scores = None if scorer is None else np.empty(grids.shape)
+        n_scored = n_targets if per_target else 1
+        scores = None if scorer is None else np.empty((*grids.shape, n_scored))
         for c, (penalty, l1_ratio) in enumerate(candidates):
             closed_form = penalty == "l2" and not self.positive and len(problems) > 1
             spectra = ridge_spectra(problems) if closed_form else [None] * len(problems)
-            err = 0.0
             gaps[c] = 0.0
             paths = []  # every target's path, for the scorer only
             for t, (P, S) in enumerate(zip(problems, spectra, strict=True)):
@@ -481,24 +558,31 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     pred = X_test @ coefs + intercepts
                 if sp.issparse(pred):  # pragma: no cover - X_test @ dense is dense
                     pred = pred.toarray()
-                # squared errors averaged over the targets
-                err = err + (Y_test[:, t, None] - pred) ** 2 / len(problems)
+                mse[c, :, t] = np.average((Y_test[:, t, None] - pred) ** 2, axis=0,
+                                          weights=sw_test)  # fmt: skip
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rel = np.where(gap > 0, gap / (self.tol * P.y_scale), 0.0)
                 gaps[c] = np.maximum(gaps[c], rel)
                 if scorer is not None:
                     paths.append((coefs, intercepts))
-            mse[c] = np.average(err, axis=0, weights=sw_test)
             if scorer is not None:
-                scores[c] = [self._score_one(
-                    scorer, X_test, y_test, sw_test,
-                    np.stack([coefs[:, a] for coefs, _ in paths]),
-                    np.array([intercepts[a] for _, intercepts in paths]),
-                ) for a in range(grids.shape[1])]  # fmt: skip
+                # every target at once (as RidgeCV), or each on its own
+                groups = ([[t] for t in range(n_targets)] if per_target
+                          else [list(range(n_targets))])  # fmt: skip
+                for g, cols in enumerate(groups):
+                    yg = y_test[:, cols[0]] if per_target else y_test
+                    scores[c, :, g] = [self._score_one(
+                        scorer, X_test, yg, sw_test,
+                        np.stack([paths[t][0][:, a] for t in cols]),
+                        np.array([paths[t][1][a] for t in cols]),
+                    ) for a in range(grids.shape[1])]  # fmt: skip
         if self.verbose:
             print(f"[RegularizedRegressorCV] fold {k + 1}/{n_folds}: "
                   f"{len(candidates)} path(s) of {grids.shape[1]} alphas in "
                   f"{time.perf_counter() - t0:.2f}s")  # fmt: skip
+        if not per_target:  # the held-out squared error over the targets
+            mse = mse.mean(axis=-1)
+            scores = None if scores is None else scores[..., 0]
         return mse, scores, gaps
 
     def _score_one(self, scorer, X, y, sample_weight, coef, intercept):
@@ -525,6 +609,13 @@ class _Predictions(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         return X
+
+
+def _alpha_text(alpha):
+    """``alpha_`` for a message: a number, or one per target."""
+    if np.ndim(alpha) == 0:
+        return f"{alpha:.4g}"
+    return "[" + ", ".join(f"{a:.4g}" for a in alpha) + "]"
 
 
 def _take_rows(X, rows):

@@ -20,6 +20,7 @@ from skreg import RegularizedRegressorCV
         RegularizedRegressorCV(l1_ratio=(0.5, 1.0), alphas=4, cv=3, tol=1e-10,
                                max_iter=100_000),
         RegularizedRegressorCV(penalty="l2", alphas=5, cv=None),
+        RegularizedRegressorCV(penalty="l2", alphas=5, cv=3, alpha_per_target=True),
         RegularizedRegressorCV(penalty=["l1", "l2"], alphas=4, cv=3, tol=1e-10,
                                max_iter=100_000),
     ]

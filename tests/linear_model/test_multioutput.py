@@ -334,3 +334,97 @@ def test_several_targets_in_a_grid_search():
     assert_allclose(ours.cv_results_["mean_test_score"],
                     ref.cv_results_["mean_test_score"], rtol=1e-10)  # fmt: skip
     assert ours.predict(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("shape", [(60, 8), (20, 30)], ids=["n>p", "p>n"])
+@pytest.mark.parametrize("scoring", [None, "r2"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_leave_one_out_alpha_per_target_matches_ridgecv(shape, scoring, weighted):
+    """alpha_per_target=True with leave-one-out: RidgeCV's alpha for each
+    target, its coefficients, and its per-target leave-one-out errors or
+    best scores."""
+    X, Y = _targets(*shape)
+    sw = (np.random.default_rng(4).uniform(0.2, 3.0, X.shape[0]) if weighted
+          else None)  # fmt: skip
+    total = X.shape[0] if sw is None else sw.sum()
+    alphas = np.logspace(-4, 1, 12)
+    est = RegularizedRegressorCV(penalty="l2", cv=None, alphas=alphas,
+                                 scoring=scoring, alpha_per_target=True).fit(
+        X, Y, sample_weight=sw)  # fmt: skip
+    ref = RidgeCV(alphas=alphas * total, scoring=scoring, alpha_per_target=True,
+                  store_cv_results=scoring is None and sw is None).fit(
+        X, Y, sample_weight=sw)  # fmt: skip
+    assert est.alpha_.shape == (3,)
+    assert_allclose(est.alpha_ * total, ref.alpha_, rtol=1e-12)
+    # the three targets do not all choose the same alpha here
+    assert len(np.unique(est.alpha_)) > 1
+    scale = np.abs(ref.coef_).max()
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-7, atol=1e-9 * scale)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-7, atol=1e-9 * scale)
+    if scoring is None and sw is None:
+        # ours: (n_alphas, n_samples, n_targets) in decreasing alpha;
+        # RidgeCV's: (n_samples, n_targets, n_alphas), increasing
+        expected = np.transpose(ref.cv_results_, (2, 0, 1))[::-1]
+        assert_allclose(est.mse_path_, expected, rtol=1e-7,
+                        atol=1e-10 * expected.max())  # fmt: skip
+    elif scoring is not None:
+        assert est.score_path_.shape == (12, 1, 3)
+        # (1e-8: p > n at the smallest alpha is ill-conditioned for both)
+        assert_allclose(est.score_path_.max(axis=(0, 1)), ref.best_score_, rtol=1e-8)
+    # each target's refit is a ridge fit at its own alpha
+    for k in range(3):
+        one = RegularizedRegressor(penalty="l2", alpha=est.alpha_[k]).fit(
+            X, Y[:, k], sample_weight=sw)
+        assert_allclose(est.coef_[k], one.coef_, rtol=1e-9, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("scoring", [None, "r2"])
+@pytest.mark.parametrize("positive", [False, True])
+def test_kfold_alpha_per_target_is_each_target_on_its_own(scoring, positive):
+    """alpha_per_target=True with k folds: each target gets the alpha, path
+    and refit of a single-target search on the same folds (and, for the
+    held-out errors, scikit-learn's Ridge on each fold)."""
+    X, Y = _targets(60, 8)
+    sw = np.random.default_rng(6).uniform(0.2, 3.0, X.shape[0])
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    alphas = np.logspace(-3, 1, 9)
+    kw = dict(penalty="l2", cv=folds, alphas=alphas, scoring=scoring,
+              positive=positive, tol=1e-10)  # fmt: skip
+    est = RegularizedRegressorCV(alpha_per_target=True, **kw).fit(
+        X, Y, sample_weight=sw)
+    assert est.mse_path_.shape == (9, 4, 3)
+    assert len(np.unique(est.alpha_)) > 1
+    for k in range(3):
+        one = RegularizedRegressorCV(**kw).fit(X, Y[:, k], sample_weight=sw)
+        assert est.alpha_[k] == one.alpha_
+        assert_allclose(est.mse_path_[..., k], one.mse_path_, rtol=1e-9)
+        if scoring is not None:
+            assert_allclose(est.score_path_[..., k], one.score_path_, rtol=1e-9)
+        assert_allclose(est.coef_[k], one.coef_, rtol=1e-7, atol=1e-10)
+        assert_allclose(est.intercept_[k], one.intercept_, rtol=1e-7, atol=1e-10)
+    if not positive:
+        ref = _ridge_fold_mse(X, Y, folds, alphas[::-1], sw)  # targets' mean
+        assert_allclose(est.mse_path_.mean(axis=-1), ref, rtol=1e-8)
+    assert est.n_iter_ == [int(i) for i in est.n_iter_] and len(est.n_iter_) == 3
+    assert est.dual_gap_.shape == est.intercept_.shape == (3,)
+    # the summary is over the targets' mean errors
+    assert_allclose(est.cv_results_["mean_test_mse"],
+                    est.mse_path_.mean(axis=(1, 2)), rtol=1e-12)  # fmt: skip
+    assert est.predict(X).shape == Y.shape
+
+
+def test_alpha_per_target_needs_ridge_and_ignores_one_target(capsys):
+    X, Y = _targets(60, 8)
+    est = RegularizedRegressorCV(penalty="l2", cv=3, alphas=8, verbose=1,
+                                 alpha_per_target=True).fit(X, Y)  # fmt: skip
+    shown = ", ".join(f"{a:.4g}" for a in est.alpha_)
+    assert f"alpha=[{shown}]" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="alpha_per_target=True .* 'l2'"):
+        RegularizedRegressorCV(penalty=["l2", "l1"], alpha_per_target=True).fit(
+            X, Y[:, 0])
+    # one target: the usual scalar alpha, as RidgeCV
+    a = RegularizedRegressorCV(penalty="l2", cv=None, alphas=8,
+                               alpha_per_target=True).fit(X, Y[:, 0])  # fmt: skip
+    b = RegularizedRegressorCV(penalty="l2", cv=None, alphas=8).fit(X, Y[:, 0])
+    assert isinstance(a.alpha_, float) and a.alpha_ == b.alpha_
+    assert_array_equal(a.mse_path_, b.mse_path_)
