@@ -434,7 +434,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
             return
         n_targets = y.shape[1]
         coef = np.empty((n_targets, X.shape[1]), dtype=X.dtype)
-        intercept = np.empty(n_targets, dtype=X.dtype)
+        intercept = np.empty(n_targets)  # float64, as RegularizedRegressor's
         gaps = np.empty(n_targets)
         n_iter = [0] * n_targets
         for alpha in np.unique(self.alpha_):

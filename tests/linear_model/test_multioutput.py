@@ -428,3 +428,10 @@ def test_alpha_per_target_needs_ridge_and_ignores_one_target(capsys):
     b = RegularizedRegressorCV(penalty="l2", cv=None, alphas=8).fit(X, Y[:, 0])
     assert isinstance(a.alpha_, float) and a.alpha_ == b.alpha_
     assert_array_equal(a.mse_path_, b.mse_path_)
+    # float32: the dtypes of the refit's attributes do not depend on cv
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    for cv in [None, 3]:
+        est = RegularizedRegressorCV(penalty="l2", cv=cv, alphas=5,
+                                     alpha_per_target=True).fit(X32, Y32)  # fmt: skip
+        assert est.coef_.dtype == np.float32
+        assert est.intercept_.dtype == est.dual_gap_.dtype == np.float64
