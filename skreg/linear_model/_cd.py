@@ -8,10 +8,11 @@ backends and ``g`` itself for the Gram backend.
 
 The compiled part (:func:`cd_subproblem`) runs epochs of coordinate updates
 on a *working set* of features, with Anderson extrapolation of the
-iterates. The driver :func:`enet_coordinate_descent` is plain Python: it
-computes the full duality gap, stops, discards the features that gap-safe
-screening proves to be zero, picks the next working set from the features
-that violate the optimality conditions most, and (``precompute="auto"``)
+iterates and an exact line search along the last epoch's move. The
+driver :func:`enet_coordinate_descent` is plain Python: it computes the
+full duality gap, stops, discards the features that gap-safe screening
+proves to be zero, picks the next working set from the features that
+violate the optimality conditions most, and (``precompute="auto"``)
 switches to the Gram backend once the epochs have cost more than building
 the Gram matrix would. Once the support has (nearly) stopped changing, a
 Newton step on it (:func:`_polish`) solves the smooth problem that remains
@@ -60,6 +61,9 @@ DENSE, SPARSE, GRAM = 0, 1, 2
 # start, epochs are few, and a cheap extrapolation every third epoch beats
 # a better one every sixth.
 _ANDERSON_K = 2
+# After each extrapolation (accepted or not), an exact line search along the
+# last epoch's move (see _line_search), up to this many times that move.
+_LINE_SEARCH_CAP = 100.0
 # Epochs over the non-zero features only, between two full epochs.
 _ACTIVE_EPOCHS = 4
 # A subproblem with a looser tolerance than the final one checks its gap
@@ -244,6 +248,84 @@ def _objective_at(kind, design, d, uniform, y_scale, w, state, offset, l1, l2):
 
 
 @jit
+def _line_search(kind, design, d, uniform, w, state, offset, ws, w_prev,
+                 state_prev, offset_prev, l1, l2, delta, dstate):  # fmt: skip
+    """Exact line search along the last epoch's move ``w - w_prev`` (on
+    ``ws``, with the state ``state_prev`` of ``w_prev``), in place.
+
+    Where coordinate descent converges slowly (a large support of
+    correlated features), the successive moves point the same way and
+    shrink by a constant factor, which the step along them takes in one go.
+    Up to the first coefficient that the line would bring to zero, the
+    objective along it is a quadratic in the step ``t``, minimized in closed
+    form from ``r^T D dr`` and ``dr^T D dr`` (``dr`` the residual's move;
+    on the Gram backend from the correlations). The step stops short of that
+    coefficient and of ``_LINE_SEARCH_CAP``, so zero and non-zero
+    coefficients stay so. No step when a coefficient became zero in the
+    last epoch (the move is then not one of a settled support). Returns
+    whether it moved.
+    """
+    nws = ws.shape[0]
+    t_max = _LINE_SEARCH_CAP
+    slope = 0.0  # the penalty's derivative along the line, at t = 0
+    curv = 0.0  # and its second derivative
+    size = 0.0  # the sum of the slope's terms' magnitudes (for its rounding)
+    moving = False
+    for k in range(nws):
+        j = ws[k]
+        wj = np.float64(w[j])  # in float64: the margin below is 1e-9
+        dk = wj - np.float64(w_prev[k])
+        delta[k] = dk
+        if dk == 0.0:
+            continue
+        if wj == 0.0:
+            return False
+        moving = True
+        term = (l1 if wj > 0.0 else -l1) * dk + l2 * wj * dk
+        slope += term
+        size += abs(term)
+        curv += l2 * dk * dk
+        if (dk < 0.0) != (wj < 0.0):  # towards zero: stop short of it
+            t_max = min(t_max, -wj / dk * (1.0 - 1e-9))
+    if not moving:
+        return False
+    n_state = state.shape[0]
+    for i in range(n_state):
+        dstate[i] = state[i] - state_prev[i]
+    doffset = offset[0] - offset_prev
+    if kind == GRAM:  # the state is g = q - G w: loss'(0) = -delta^T g
+        for k in range(nws):
+            j = ws[k]
+            slope -= delta[k] * state[j]
+            size += abs(delta[k] * state[j])
+            curv -= delta[k] * dstate[j]  # delta^T G delta
+    else:  # the residual is state + offset
+        a = 0.0
+        b = 0.0
+        for i in range(n_state):
+            dr = dstate[i] + doffset
+            di = d[0] if uniform else d[i]
+            term = di * (state[i] + offset[0]) * dr
+            a += term
+            size += abs(term)
+            b += di * dr * dr
+        slope += a
+        curv += b
+    # a slope within the rounding of its terms (the state is stored in the
+    # data's dtype) is no direction: the step would move w at random
+    eps = np.finfo(state.dtype).eps
+    if not (slope < -1000.0 * eps * size and curv > 0.0):
+        return False
+    t = min(-slope / curv, t_max)
+    for k in range(nws):
+        w[ws[k]] += t * delta[k]
+    for i in range(n_state):
+        state[i] += t * dstate[i]
+    offset[0] += t * doffset
+    return True
+
+
+@jit
 def _fresh_state(kind, design, y, y_mean, X_mean, w):
     """The state (and offset) of ``w``, computed from scratch."""
     # in the dtype of w, as in the solver (one compiled _refresh per dtype)
@@ -292,8 +374,15 @@ def cd_subproblem(
     ``ws`` is followed by ``_ACTIVE_EPOCHS`` epochs over its non-zero
     coefficients only. Every ``_ANDERSON_K + 1`` epochs the last iterates
     are extrapolated; the extrapolated point is kept only if it lowers the
-    objective. It also stops once it has made ``max_updates`` coordinate
-    updates (the caller's budget before it switches to the Gram backend).
+    objective. Then the objective is minimized exactly along the last
+    epoch's move (:func:`_line_search`), while that move is larger than
+    the rounding: late on a path, on a large support of correlated
+    features, the moves shrink by a nearly constant factor and both the
+    update criterion and the gap wait for them (LassoCV benchmark: fold
+    paths 7213 -> 6120 epochs, paired time 0.89 lasso; 0.94 and 0.97 for
+    the elastic net at l1_ratio 0.9 and 0.5). It also stops once it has
+    made ``max_updates`` coordinate updates (the caller's budget before it
+    switches to the Gram backend).
 
     The gap is measured against the better of the dual point of the
     current residual and ``dual_floor``, a dual value of the whole problem
@@ -321,6 +410,9 @@ def cd_subproblem(
     w_acc = np.zeros_like(w)
     state_acc = np.empty_like(state)
     offset_acc = np.zeros(1)
+    delta = np.empty(nws)
+    dstate = np.empty_like(state)
+    rel_floor = np.sqrt(np.finfo(state.dtype).eps)
     g = np.empty(nws)
     order = np.arange(nws)
     nonzero = np.empty(nws, dtype=np.int64)
@@ -408,6 +500,14 @@ def cd_subproblem(
                             w[j] = w_acc[j]
                         state[:] = state_acc
                         offset[0] = offset_acc[0]
+                if rel_update > rel_floor:
+                    # only while the updates are large: at moves of the
+                    # order of the rounding, the objective is flat along
+                    # them and the steps would only add noise
+                    _line_search(kind, design, d, uniform, w, state, offset, ws,
+                                 history[K - 1], state_history[K - 1],
+                                 offset_history[K - 1], l1, l2, delta,
+                                 dstate)  # fmt: skip
         small_update = (full or stable) and rel_update <= tol_update
         # With the final tolerance, only an epoch with a small update can end
         # the subproblem, so only such an epoch pays for the gap (a pass over
@@ -470,7 +570,8 @@ def enet_coordinate_descent(
     random_order : bool
         Draw coordinates uniformly at random ("random" selection).
     working_set, screening, anderson, polish : bool
-        Switch the accelerations off (for testing and benchmarks).
+        Switch the accelerations off (for testing and benchmarks);
+        ``anderson`` covers the extrapolation and the line search after it.
         ``polish``: Newton steps on the support (see :func:`_polish`).
     precompute : "auto" or bool
         With a dense design and ``n_samples > n_features``: True switches to

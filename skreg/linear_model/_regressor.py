@@ -59,7 +59,8 @@ class RegularizedRegressor(LinearPredictorMixin, RegressorMixin, BaseEstimator):
     solver : {"auto", "cd", "gd", "cholesky"}, default="auto"
         - "cd": coordinate descent (cyclic or random, see ``selection``) on
           working sets of features, with gap-safe screening, Anderson
-          extrapolation and, on dense ``X``, a Newton step once the support
+          extrapolation, line searches along the last epoch's move and, on
+          dense ``X``, a Newton step once the support
           has settled; any penalty; dense or sparse ``X``.
         - "gd": accelerated proximal gradient (FISTA with restarts); any
           penalty; dense or sparse ``X``.

@@ -9,9 +9,11 @@ from sklearn.linear_model import ElasticNet
 from skreg import RegularizedRegressor
 from skreg.linear_model._base import prepare_problem, solve
 from skreg.linear_model._cd import (
+    _LINE_SEARCH_CAP,
     GRAM,
     _correlation_and_quad,
     _fresh_state,
+    _line_search,
     _polish,
     _refresh,
     _secant_state,
@@ -494,3 +496,113 @@ def test_secant_state_equals_the_state_computed_from_scratch(dtype, backend):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert_allclose(out + offset[0], expected + expected_offset[0], rtol=tol,
                     atol=tol)  # fmt: skip
+
+
+
+def _objective64(P, X, w, l1, l2):
+    """The objective at ``w``, in float64 from X itself (not from the
+    kernels' states)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    w = np.asarray(w, dtype=np.float64)
+    r = (np.asarray(P.y, np.float64) - P.y_mean) - (X.astype(np.float64) - P.X_mean) @ w
+    return 0.5 * P.d @ (r * r) + l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("backend", ["dense", "sparse", "gram"])
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_line_search_minimizes_along_the_last_move(dtype, backend, penalty,
+                                                   weighted):  # fmt: skip
+    """_line_search against the optimum and against a bounded 1-d search
+    of the objective computed from X: (1) from two points on a line through
+    the solution with its support and signs, the step lands on the
+    solution; (2) along a random move it stops at the minimum of the
+    objective on the line, short of the first coefficient it would zero; (3)
+    no step after a coefficient has become zero. The state follows w."""
+    from scipy.optimize import minimize_scalar
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((80, 15)) + 0.5
+    X[:, 1] = 0.8 * X[:, 0] + 0.2 * X[:, 1]  # correlated: a slow direction
+    w_true = np.zeros(15)
+    w_true[:6] = [2.0, -1.5, 1.0, 0.7, -0.5, 0.3]
+    y = (X @ w_true + 0.3 * rng.standard_normal(80)).astype(dtype)
+    if backend == "sparse":
+        X = sp.csc_matrix(X * (rng.random(X.shape) < 0.7), dtype=dtype)
+    else:
+        X = np.asfortranarray(X, dtype=dtype)
+    sw = rng.uniform(0.5, 2.0, 80) if weighted else None
+    P = prepare_problem(X, y, sw, True, gram=backend == "gram")
+    l1, l2 = l1_l2_strengths(penalty, 0.1 * alpha_max(X, y), 0.5)
+    w_star, *_ = solve(P, l1, l2, "cd", False, np.zeros(15), 10**5,
+                       1e-5 if dtype == np.float32 else 1e-14,
+                       np.random.default_rng(0), polish=False)  # fmt: skip
+    support = w_star != 0
+    assert 3 <= support.sum() < 15
+    design = P.design
+    ws = np.arange(15)
+
+    def run(w_prev, w):
+        w_prev, w = w_prev.astype(dtype), w.astype(dtype)
+        s_prev, o_prev = _fresh_state(design.kind, design.arrays, P.y, P.y_mean,
+                                      P.X_mean, w_prev)  # fmt: skip
+        state, offset = _fresh_state(design.kind, design.arrays, P.y, P.y_mean,
+                                     P.X_mean, w)  # fmt: skip
+        out = w.copy()
+        moved = _line_search(design.kind, design.arrays, P.d, P.uniform, out,
+                             state, offset, ws, w_prev, s_prev, o_prev[0], l1, l2,
+                             np.empty(15), np.empty_like(state))  # fmt: skip
+        fresh, fresh_offset = _fresh_state(design.kind, design.arrays, P.y,
+                                           P.y_mean, P.X_mean, out)  # fmt: skip
+        tol = 1e-4 if dtype == np.float32 else 1e-10
+        scale = np.abs(fresh).max()
+        if backend == "gram":
+            assert_allclose(state, fresh, rtol=0, atol=tol * scale)
+        else:  # the residual, state + offset
+            assert_allclose(state + offset[0], fresh + fresh_offset[0], rtol=0,
+                            atol=tol * scale)  # fmt: skip
+        return moved, out.astype(np.float64), w.astype(np.float64)
+
+    # (1) the line through the solution, with its support and signs
+    e = np.where(support, 0.2 * w_star * rng.uniform(-1, 1, 15), 0.0)
+    moved, out, _ = run(w_star + e, w_star + 0.6 * e)
+    assert moved
+    tol = 2e-3 if dtype == np.float32 else 1e-8
+    assert_allclose(out, w_star, rtol=0, atol=tol * np.abs(w_star).max())
+    # (2) from a point on the support, the last move a third of the way to
+    # the solution (a descent direction: the objective is convex), one
+    # coefficient of the wrong sign in the second case (the line crosses
+    # zero there, and the step stops short of it): the minimum of the
+    # objective computed from X on the line, up to that point
+    k0 = np.flatnonzero(support)[0]
+    for flip in [False, True]:
+        w = w_star * np.where(support, rng.uniform(0.6, 1.4, 15), 0.0)
+        if flip:
+            w[k0] = -0.3 * w_star[k0]
+        w32 = w.astype(dtype).astype(np.float64)
+        w_prev = w32 - (w_star - w32) / 3.0
+        delta = w32 - w_prev.astype(dtype).astype(np.float64)
+        towards = (delta != 0) & (np.sign(delta) != np.sign(w32))
+        t_max = min([_LINE_SEARCH_CAP, *(-w32[towards] / delta[towards])])
+        assert (t_max < 3.0) == flip
+        line = minimize_scalar(
+            lambda t, w32=w32, delta=delta: _objective64(P, X, w32 + t * delta,
+                                                          l1, l2),
+            bounds=(0.0, t_max), method="bounded", options={"xatol": 1e-12},
+        )  # fmt: skip
+        moved, out, _ = run(w_prev, w32)
+        assert moved
+        f0 = _objective64(P, X, w32, l1, l2)
+        f_out = _objective64(P, X, out, l1, l2)
+        rel = 1e-5 if dtype == np.float32 else 1e-9
+        assert f_out < f0 and f_out <= line.fun + rel * abs(f0)
+        assert_array_equal(np.sign(out), np.sign(w32))  # zeros stay zero too
+    # (3) a coefficient that became zero in the last epoch: no step
+    w_prev = w_star + e
+    w = w_star + 0.6 * e
+    j = np.flatnonzero(support)[0]
+    w[j] = 0.0
+    moved, out, before = run(w_prev, w)
+    assert not moved
+    assert_array_equal(out, before)
