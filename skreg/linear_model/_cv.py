@@ -330,8 +330,9 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                       else np.empty((*grids.shape, 1, n_scored)))  # fmt: skip
             lev = None if scorer is None else np.empty(grids.shape[1:] + (n_samples,))
             for c, grid in enumerate(grids):
-                # squared errors averaged over the targets: their mean over
-                # the samples is RidgeCV's criterion for one shared alpha
+                # squared errors averaged over the targets (their mean over
+                # the samples is RidgeCV's criterion for one shared alpha),
+                # or each target's with alpha_per_target
                 errs = [ridge_loo_errors(P, grid, S, leverage=lev)
                         for P, S in targets]  # fmt: skip
                 if per_target:
