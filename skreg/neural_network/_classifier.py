@@ -125,7 +125,7 @@ def _forward(net, bv, act, masks, rng):
         Z = bv.H[layer]
         np.matmul(A, net.coefs[layer], out=Z)
         if thr > 0 and rng is not None:
-            _kernels.draw_mask(rng, bv.U[layer])
+            _kernels.draw_mask(rng, bv.U[layer], thr)
         _kernels.bias_act_dropout(
             Z, net.intercepts_ro[layer], act, bv.U_ro[layer], thr, scale
         )
@@ -944,7 +944,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                     rng.standard_normal(dtype=dtype, out=bv.noise)
                     _augment.add_noise(bv.Xb, readonly_view(bv.noise), sigma)
                 if thr_in > 0:
-                    _kernels.draw_mask(rng, bv.U_in)
+                    _kernels.draw_mask(rng, bv.U_in, thr_in)
                     _kernels.dropout_inplace(bv.Xb, bv.U_in_ro, thr_in, scale_in)
                 # the penalty gradient is added by the optimizer kernel (one
                 # pass over the parameters instead of two)
@@ -1054,7 +1054,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
         if rng is not None and thr_in > 0:
             A = A.copy()
-            U = _kernels.draw_mask(rng, np.empty(A.shape, np.uint16))
+            U = _kernels.draw_mask(rng, np.empty(A.shape, np.uint16), thr_in)
             _kernels.dropout_inplace(A, readonly_view(U), thr_in, dtype.type(scale_in))
         for layer, (W, b) in enumerate(
             zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True)
@@ -1063,7 +1063,9 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             thr, scale = _kernels.dropout_threshold(dropouts[layer])
             U = dummy
             if thr > 0:
-                U = readonly_view(_kernels.draw_mask(rng, np.empty(Z.shape, np.uint16)))
+                U = readonly_view(
+                    _kernels.draw_mask(rng, np.empty(Z.shape, np.uint16), thr)
+                )
             _kernels.bias_act_dropout(
                 Z, readonly_view(b), act, U, thr, dtype.type(scale)
             )

@@ -14,7 +14,9 @@ kernels here do everything elementwise in one pass over each buffer:
   log-sigmoid, weighted cross-entropy and its gradient;
 * :func:`log_proba` -- log-probabilities for prediction (finite where the
   probabilities underflow);
-* :func:`gather_rows`, :func:`add_penalty_grad`, :func:`penalty_value`.
+* :func:`gather_rows`, :func:`add_penalty_grad`, :func:`penalty_value`;
+* :func:`draw_mask` -- dropout draws from the generator's raw bits, as few
+  bits per unit as the drop probability needs.
 
 Activation codes: 0 identity, 1 relu, 2 tanh, 3 logistic.
 """
@@ -73,15 +75,73 @@ def dropout_threshold(p):
     return threshold, MASK_LEVELS / (MASK_LEVELS - threshold)
 
 
-def draw_mask(rng, U):
-    """Fill the uint16 array ``U`` with uniform draws from ``rng`` (in place).
+def mask_bits(threshold):
+    """Random bits per unit that :func:`draw_mask` spends for ``threshold``:
+    1, 2, 4 or 16.
 
-    Uses the raw 64-bit output of the generator (four draws per word), which
-    is several times faster than ``rng.random``.
+    The comparison ``U >= threshold`` only needs the draws' leading
+    ``16 - z`` bits, ``z`` the number of trailing zero bits of
+    ``threshold``: one bit for ``p = 0.5`` (threshold ``2**15``), two for
+    0.25 or 0.75, three for 0.125. That count is rounded up to 1, 2 or 4, and
+    above 4 to all 16: spreading a word's bits over units pays only for 16
+    or more units per word (0.2 needs 16; ``threshold = 0``, no dropout,
+    gets 16 too).
     """
-    n = U.size
-    U.reshape(-1)[:] = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n]
+    if threshold <= 0:
+        return 16
+    needed = 16 - ((threshold & -threshold).bit_length() - 1)
+    for k in (1, 2, 4):
+        if needed <= k:
+            return k
+    return 16
+
+
+def draw_mask(rng, U, threshold):
+    """Fill the uint16 array ``U`` with draws from ``rng`` for ``threshold``
+    (in place); returns ``U``.
+
+    Each unit gets ``k = mask_bits(threshold)`` uniform bits, placed at the
+    top of its uint16 (the low ``16 - k`` bits are zero), so that
+    ``U >= threshold`` holds with probability exactly ``threshold / 65536``,
+    as with 16 uniform bits: the threshold is a multiple of ``2**(16 - k)``.
+    The bits are the generator's raw 64-bit output, ``64 // k`` units per
+    word, lowest bits first. With 16 bits that is the words' uint16 view;
+    with one bit (``p = 0.5``) it takes 16 times fewer words: for 128 x 256
+    units, 10 instead of about 40 us.
+    """
+    k = mask_bits(threshold)
+    per_word = 64 // k
+    flat = U.reshape(-1)
+    words = rng.bit_generator.random_raw((flat.size + per_word - 1) // per_word)
+    if k == 16:
+        flat[:] = words.view(np.uint16)[: flat.size]
+    else:
+        _spread_bits(words, flat, k)
     return U
+
+
+@jit
+def _spread_bits(words, out, k):
+    """``out[w * per + q]`` = bits ``q * k`` to ``q * k + k - 1`` of
+    ``words[w]``, shifted to the top of the uint16 (``per = 64 // k``)."""
+    per = 64 // k
+    n = out.shape[0]
+    mask = np.uint64((1 << k) - 1)
+    up = np.uint64(16 - k)
+    shifts = np.empty(per, np.uint64)
+    for q in range(per):
+        shifts[q] = np.uint64(q * k)
+    full = n // per
+    # rows of ``per`` units, one per word: the inner loop has no index
+    # arithmetic and vectorizes (6 instead of 43 us for 32768 one-bit units)
+    rows = out[: full * per].reshape(full, per)
+    for w in range(full):
+        word = words[w]
+        row = rows[w]
+        for q in range(per):
+            row[q] = np.uint16(((word >> shifts[q]) & mask) << up)
+    for q in range(n - full * per):
+        out[full * per + q] = np.uint16(((words[full] >> shifts[q]) & mask) << up)
 
 
 @jit(error_model="numpy")

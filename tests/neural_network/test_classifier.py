@@ -102,8 +102,8 @@ def test_gradient_matches_finite_differences(act, task, alpha, l1):
     masks = [K.dropout_threshold(p) for p in dropouts]
     ws = C._Workspace(sizes, n, np.float64, masks, (0, 1.0), 0.0, ())
     bv = ws.views(n)
-    for U in bv.U:
-        K.draw_mask(rng, U)
+    for U, (thr, _) in zip(bv.U, masks, strict=True):
+        K.draw_mask(rng, U, thr)
     bv.Xb[:], bv.Yb[:], bv.swb[:] = X, Y, sw
     penalty = (grad.theta[: net.n_weights], net.theta[: net.n_weights], alpha, l1)
     code = K.ACTIVATION_CODES[act]

@@ -18,7 +18,7 @@ ACTS = {
 
 def _mask(rng, shape, p):
     thr, scale = K.dropout_threshold(p)
-    U = K.draw_mask(rng, np.empty(shape, np.uint16))
+    U = K.draw_mask(rng, np.empty(shape, np.uint16), thr)
     return U, thr, scale
 
 
@@ -109,11 +109,54 @@ def test_dropout_threshold():
 
 def test_draw_mask_is_uniform():
     rng = np.random.default_rng(4)
-    U = K.draw_mask(rng, np.empty((301, 7), np.uint16))  # size not a multiple of 4
+    # size not a multiple of 4; 13107 (p = 0.2) takes all 16 bits
+    U = K.draw_mask(rng, np.empty((301, 7), np.uint16), 13107)
     counts = np.bincount(U.ravel() >> 12, minlength=16)
     expected = U.size / 16
     chi2 = np.sum((counts - expected) ** 2 / expected)
     assert chi2 < 45  # chi-square with 15 dof: P(> 45) ~ 1e-4
+
+
+@pytest.mark.parametrize("p, bits", [(0.5, 1), (0.25, 2), (0.75, 2), (0.125, 4),
+                                     (0.0625, 4), (0.9375, 4), (2**-5, 16),
+                                     (0.2, 16), (0.0, 16)])
+def test_mask_bits(p, bits):
+    thr, _ = K.dropout_threshold(p)
+    assert K.mask_bits(thr) == bits
+    # the threshold is a multiple of the draws' step: U >= thr stays exact
+    assert thr % (1 << (16 - bits)) == 0
+
+
+@pytest.mark.parametrize("p", [0.5, 0.25, 0.75, 0.125, 0.2])
+@pytest.mark.parametrize("shape", [(128, 256), (13, 7), (1, 3)])
+def test_draw_mask_bits_layout(p, shape):
+    """Unit i takes bits (i % per) * k ... of word i // per, lowest first,
+    shifted to the top of its uint16: checked against np.unpackbits."""
+    thr, _ = K.dropout_threshold(p)
+    k = K.mask_bits(thr)
+    per = 64 // k
+    n = int(np.prod(shape))
+    U = K.draw_mask(np.random.default_rng(7), np.empty(shape, np.uint16), thr)
+    words = np.random.default_rng(7).bit_generator.random_raw(-(-n // per))
+    bits = np.unpackbits(words.astype("<u8").view(np.uint8), bitorder="little")
+    fields = bits.reshape(-1, k) @ (1 << np.arange(k))  # k-bit fields in order
+    expected = (fields[:n] << (16 - k)).astype(np.uint16).reshape(shape)
+    np.testing.assert_array_equal(U, expected)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.25, 0.75, 0.125, 0.875])
+def test_draw_mask_drop_fraction(p):
+    """The fraction dropped is within 4 standard deviations of p, and every
+    one of the 2**k levels is equally likely (chi-square)."""
+    thr, _ = K.dropout_threshold(p)
+    k = K.mask_bits(thr)
+    U = K.draw_mask(np.random.default_rng(8), np.empty((500, 301), np.uint16), thr)
+    n = U.size
+    assert abs((U < thr).mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    counts = np.bincount(U.ravel() >> (16 - k), minlength=2**k)
+    assert counts.size == 2**k
+    chi2 = np.sum((counts - n / 2**k) ** 2 / (n / 2**k))
+    assert chi2 < {1: 15.1, 2: 21.1, 4: 37.7}[k]  # P(> .) ~ 1e-4 at 2**k - 1 dof
 
 
 @pytest.mark.parametrize("softmax, k", [(True, 4), (False, 1), (False, 4)])
