@@ -126,6 +126,7 @@ _MLP_KERNELS = [
     "_kernels.act_derivative",
     "_kernels.output_loss_delta",
     "_kernels.gather_rows",
+    "_kernels._spread_bits",
     "_optimizers.adam_step",
     "_optimizers.sgd_step",
 ]
@@ -260,8 +261,10 @@ def test_only_float32_and_float64_specializations(tmp_path):
             arrays = [a for arg in sig for a in _arrays(arg)]
             dtypes = {dtype for dtype, *_ in arrays}
             # floating data in float32/float64 only; integer arrays are
-            # indices, boolean arrays masks, uint16 arrays dropout draws
-            allowed = {"float32", "float64", "int32", "int64", "bool", "uint16"}
+            # indices, boolean arrays masks, uint16 arrays dropout draws,
+            # uint64 arrays the generator's raw words they are made from
+            allowed = {"float32", "float64", "int32", "int64", "bool", "uint16",
+                       "uint64"}  # fmt: skip
             assert dtypes <= allowed, (kernel, sig)
             dtype_sets.append(frozenset(dtypes))
             # scalar helpers (no arrays) are told apart by their float scalars
