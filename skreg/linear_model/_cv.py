@@ -28,7 +28,7 @@ from skreg.linear_model._closed_form import (
     ridge_path,
     ridge_spectra,
 )
-from skreg.linear_model._data import fortran_layout
+from skreg.linear_model._data import fortran_layout, take_rows
 from skreg.linear_model._path import (
     alpha_grid,
     path_on_problem,
@@ -523,7 +523,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         arrays of shape (n_candidates, n_alphas), over the targets' mean, or
         with ``per_target`` (n_candidates, n_alphas, n_targets)."""
         t0 = time.perf_counter()
-        X_train = _take_rows(X, train)
+        X_train = take_rows(X, train)
         sw_train = None if sample_weight is None else sample_weight[train]
         if sw_train is not None and not sw_train.sum() > 0:
             raise ValueError(f"Fold {k}: the training samples' weights sum to 0.")
@@ -531,7 +531,7 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
         gram = use_gram(X_train, self.precompute)
         problems = prepare_problems(X_train, y[train].reshape(len(train), -1),
                                     sw_train, self.fit_intercept, gram)  # fmt: skip
-        X_test, y_test = X[test], y[test]
+        X_test, y_test = take_rows(X, test), y[test]
         Y_test = np.asarray(y_test, dtype=np.float64).reshape(len(test), -1)
         sw_test = None if sample_weight is None else sample_weight[test]
         n_targets = len(problems)
@@ -617,15 +617,6 @@ def _alpha_text(alpha):
     if np.ndim(alpha) == 0:
         return f"{alpha:.4g}"
     return "[" + ", ".join(f"{a:.4g}" for a in alpha) + "]"
-
-
-def _take_rows(X, rows):
-    """``X[rows]`` in the layout of ``X`` (F-contiguous stays F), one copy."""
-    if sp.issparse(X):
-        return X[rows]
-    # X.T is C-ordered; gathering its columns copies contiguous runs, and the
-    # transpose of the result is F-ordered.
-    return np.take(X.T, rows, axis=1).T
 
 
 def _summary(candidates, grids, mse, scores):

@@ -21,7 +21,7 @@ from skreg.linear_model._cd import (
     enet_coordinate_descent,
     secant_guess,
 )
-from skreg.linear_model._data import correlation, fortran_layout
+from skreg.linear_model._data import correlation, fortran_layout, take_rows
 from skreg.linear_model._penalties import duality_gap, l1_l2_strengths
 
 from ._datasets import DATASETS, alpha_max, load
@@ -408,6 +408,29 @@ def test_dense_epoch_follows_one_at_a_time_updates(weighted, n_ws):
     assert np.count_nonzero(w) >= 3
     assert_allclose(w, w_ref, rtol=1e-12, atol=1e-13)
     assert_allclose(r, r_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_take_rows_matches_numpy_indexing(dtype):
+    rng = np.random.default_rng(1)
+    X = np.asfortranarray(rng.standard_normal((13, 5)).astype(dtype))
+    before = X.copy()
+    for rows in ([3, 0, 12, 3], np.array([], dtype=np.int64), [-1, -13, 2],
+                 np.arange(13)[::-2], rng.random(13) < 0.5, np.int32([4, 5])):
+        out = take_rows(X, rows)
+        assert out.flags.f_contiguous and out.dtype == dtype
+        assert_array_equal(out, X[np.asarray(rows)])
+    assert_array_equal(X, before)
+    for bad in ([13], [-14]):
+        with pytest.raises(IndexError, match="out of range for 13 rows"):
+            take_rows(X, bad)
+    with pytest.raises(IndexError, match="boolean row mask"):
+        take_rows(X, np.ones(12, dtype=bool))
+    # other layouts and sparse matrices: NumPy's / SciPy's indexing
+    C = np.ascontiguousarray(X)
+    assert_array_equal(take_rows(C, [2, 1]), C[[2, 1]])
+    S = sp.csc_matrix(X)
+    assert_array_equal(take_rows(S, [2, 1]).toarray(), X[[2, 1]])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
