@@ -81,7 +81,9 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
     cv : int, cross-validation generator, iterable or None, default=5
         As in scikit-learn: an int is the number of folds of a
         :class:`~sklearn.model_selection.KFold`. None: leave-one-out in
-        closed form when every candidate is "l2", 5-fold otherwise.
+        closed form when every candidate is "l2", 5-fold otherwise. An
+        iterable yields ``(train, test)`` pairs of index arrays (or boolean
+        masks of length ``n_samples``).
     scoring : str, callable or None, default=None
         Score to maximize on the held-out folds; None minimizes the (weighted)
         mean squared error.
@@ -363,7 +365,8 @@ class RegularizedRegressorCV(LinearPredictorMixin, RegressorMixin, BaseEstimator
                     f"cv={self.cv!r} asks for {n_splits} folds but X has only "
                     f"{n_samples} samples."
                 )
-            folds = list(cv.split(X, y, **params))
+            folds = [(_fold_rows(train, n_samples), _fold_rows(test, n_samples))
+                     for train, test in cv.split(X, y, **params)]  # fmt: skip
             # One BLAS thread for the folds: their products (predictions,
             # the support Gram matrices of the Newton steps) are small, and
             # two-thread BLAS only adds hand-overs between the cores (217
@@ -617,6 +620,21 @@ def _alpha_text(alpha):
     if np.ndim(alpha) == 0:
         return f"{alpha:.4g}"
     return "[" + ", ".join(f"{a:.4g}" for a in alpha) + "]"
+
+
+def _fold_rows(rows, n_samples):
+    """A fold's rows as an index array. scikit-learn's splitters give
+    indices; an iterable passed as ``cv`` may give boolean masks, which
+    LassoCV also takes."""
+    rows = np.asarray(rows)
+    if rows.dtype == np.bool_:
+        if rows.shape != (n_samples,):
+            raise ValueError(
+                f"A boolean fold mask must have shape ({n_samples},) for X with "
+                f"{n_samples} samples, got shape {rows.shape}."
+            )
+        return np.flatnonzero(rows)
+    return rows
 
 
 def _summary(candidates, grids, mse, scores):

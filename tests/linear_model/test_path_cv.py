@@ -151,6 +151,26 @@ def test_cv_matches_lasso_cv(dataset):
     assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-3, atol=1e-3)
 
 
+def test_cv_takes_boolean_fold_masks_as_lasso_cv():
+    X, y = load("diabetes")
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    masks = []
+    for train, _ in folds:
+        m = np.zeros(len(y), dtype=bool)
+        m[train] = True
+        masks.append((m, ~m))
+    est = RegularizedRegressorCV(penalty="l1", alphas=20)
+    by_index = clone(est).set_params(cv=folds).fit(X, y)
+    by_mask = clone(est).set_params(cv=masks).fit(X, y)
+    assert by_mask.alpha_ == by_index.alpha_
+    assert_allclose(by_mask.mse_path_, by_index.mse_path_, rtol=1e-12)
+    ref = LassoCV(alphas=by_mask.alphas_, cv=masks).fit(X, y)
+    assert_allclose(by_mask.mse_path_, ref.mse_path_, rtol=1e-3)
+    short = [(m[:-1], t[:-1]) for m, t in masks]
+    with pytest.raises(ValueError, match=r"boolean fold mask must have shape \(442,\)"):
+        clone(est).set_params(cv=short).fit(X, y)
+
+
 def test_cv_matches_elastic_net_cv():
     X, y = load("diabetes")
     folds = list(KFold(4, shuffle=True, random_state=1).split(X))
