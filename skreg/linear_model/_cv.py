@@ -630,8 +630,8 @@ def _fold_rows(rows, n_samples):
     if rows.dtype == np.bool_:
         if rows.shape != (n_samples,):
             raise ValueError(
-                f"A boolean fold mask must have shape ({n_samples},) for X with "
-                f"{n_samples} samples, got shape {rows.shape}."
+                f"cv: a boolean fold mask must have shape ({n_samples},) for X "
+                f"with {n_samples} samples, got shape {rows.shape}."
             )
         return np.flatnonzero(rows)
     return rows
