@@ -126,6 +126,7 @@ _MLP_KERNELS = [
     "_kernels.act_derivative",
     "_kernels.output_loss_delta",
     "_kernels.gather_rows",
+    "_kernels.gather_rows_sparse",
     "_kernels._spread_bits",
     "_optimizers.adam_step",
     "_optimizers.sgd_step",
@@ -196,7 +197,8 @@ _SIGNATURE_SCRIPT = """
                                 sample_weight=weights)
 
     y_class = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
-    for Xi in inputs.values():
+    X_sparse = scipy.sparse.csr_matrix(X * (X > 0))
+    for Xi in [*inputs.values(), X_sparse, X_sparse.astype(np.float32)]:
         for options in (
             dict(solver="adam", dropout=0.5, input_dropout=0.2, l1=1e-3),
             dict(solver="sgd", dropout=0.0, max_norm=2.0, input_noise=0.1,

@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
@@ -171,6 +172,27 @@ def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
     return loss
 
 
+def _as_dtype(X, dtype):
+    """``X`` (validated: an array or a CSR matrix) in ``dtype``; arrays
+    C-contiguous. No copy when it already is."""
+    if sp.issparse(X):
+        return X.astype(dtype, copy=False)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _readonly_csr(X):
+    """``(data, indices, indptr)`` of the CSR matrix ``X`` as read-only views
+    for the kernels; index arrays int32 whenever they fit (scipy's default,
+    so usually no copy), so that one index type is compiled."""
+    X = X.tocsr()  # no copy when already CSR
+    index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    return (
+        readonly_view(X.data),
+        readonly_view(X.indices.astype(index_dtype, copy=False)),
+        readonly_view(X.indptr.astype(index_dtype, copy=False)),
+    )
+
+
 def _check_labels(y, binarizer, what):
     """Raise if ``y`` has labels (or label columns) that the fitted
     ``binarizer`` does not know; ``what`` names its classes in the message."""
@@ -236,7 +258,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         Image augmentation at training time, fresh every epoch: "shift" moves
         each image by up to one pixel in each direction (vacated pixels are 0),
         "flip" flips it horizontally with probability 1/2. Requires
-        ``image_shape``.
+        ``image_shape``. A sparse X is made dense for it.
 
     image_shape : tuple (h, w) or (h, w, c), default=None
         Shape of the images stored in the rows of X (C order, channels last);
@@ -396,6 +418,11 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
     keeps it on at prediction time (Monte-Carlo dropout).
 
     Float32 input is trained in float32 with float32 weights.
+
+    Sparse X (any scipy.sparse format; used as CSR) stays sparse: each
+    minibatch is written into a dense block, so training gives bit for bit
+    the model of the dense array, at the cost of dense products for the
+    first layer. Prediction multiplies the sparse rows.
 
     References
     ----------
@@ -603,7 +630,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_input(self, X, y, reset):
         X, y = validate_data(
-            self, X, y, reset=reset, multi_output=True,
+            self, X, y, reset=reset, multi_output=True, accept_sparse="csr",
             dtype=[np.float64, np.float32], order="C",
         )
         if y.ndim == 2 and y.shape[1] == 1:
@@ -659,7 +686,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
@@ -681,7 +708,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
@@ -711,6 +738,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True.")
         X, y = self._validate_input(X, y, reset=first_pass)
         augment, image_shape = self._augmentations(X.shape[1])
+        if augment and sp.issparse(X):
+            X = X.toarray()  # shifts and flips move pixels: images are dense
 
         if first_pass:
             if incremental and classes is None and not type_of_target(
@@ -721,8 +750,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 )
             self._set_classes(y, classes if incremental else None)
         else:
-            dtype = self.coefs_[0].dtype
-            X = np.ascontiguousarray(X, dtype=dtype)
+            X = _as_dtype(X, self.coefs_[0].dtype)
             check_classification_targets(y)
             if incremental and classes is not None:
                 given = np.unique(np.asarray(classes))
@@ -886,7 +914,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         ws = _Workspace(net.layer_sizes, bs, dtype, masks, (thr_in, scale_in),
                         self.input_noise, augment)
         grad = _Net(np.empty_like(net.theta), net.layer_sizes)
-        X_ro, Y_ro, sw_ro = readonly_view(X), readonly_view(Y), readonly_view(sw)
+        Y_ro, sw_ro = readonly_view(Y), readonly_view(sw)
+        X_ro = _readonly_csr(X) if sp.issparse(X) else readonly_view(X)
         sw_sum = float(sw.sum(dtype=np.float64))
         alpha_eff = ft(self.alpha / sw_sum)
         l1_eff = ft(self.l1 / sw_sum)
@@ -932,6 +961,10 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                     batch_sw = _augment.gather_shift_flip(
                         X_ro, Y_ro, sw_ro, idx, readonly_view(draws), *image_shape,
                         bv.Xb, bv.Yb, bv.swb,
+                    )
+                elif isinstance(X_ro, tuple):  # CSR: each batch made dense
+                    batch_sw = _kernels.gather_rows_sparse(
+                        *X_ro, Y_ro, sw_ro, idx, bv.Xb, bv.Yb, bv.swb
                     )
                 else:
                     batch_sw = _kernels.gather_rows(
@@ -1040,26 +1073,28 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X, rng=None):
         """Output logits; with ``rng``, a stochastic pass with dropout on."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, accept_sparse="csr",
+                          dtype=[np.float64, np.float32])
         return self._network_logits(X, rng)
 
     def _network_logits(self, X, rng=None):
         """:meth:`_logits` of a validated array (the validation split)."""
         dtype = self.coefs_[0].dtype
-        A = np.ascontiguousarray(X, dtype=dtype)
+        A = _as_dtype(X, dtype)
         act = _kernels.ACTIVATION_CODES[self.activation]
         n_hidden = len(self.coefs_) - 1
         dropouts = self._dropouts(n_hidden) if rng is not None else [0.0] * n_hidden
         dummy = readonly_view(np.zeros((1, 1), np.uint16))
         thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
         if rng is not None and thr_in > 0:
-            A = A.copy()
+            A = A.toarray() if sp.issparse(A) else A.copy()
             U = _kernels.draw_mask(rng, np.empty(A.shape, np.uint16), thr_in)
             _kernels.dropout_inplace(A, readonly_view(U), thr_in, dtype.type(scale_in))
         for layer, (W, b) in enumerate(
             zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True)
         ):
-            Z = np.matmul(A, W)
+            # sparse @ dense is dense (C order from scipy; made sure of)
+            Z = np.ascontiguousarray(A @ W) if sp.issparse(A) else np.matmul(A, W)
             thr, scale = _kernels.dropout_threshold(dropouts[layer])
             U = dummy
             if thr > 0:
@@ -1070,7 +1105,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 Z, readonly_view(b), act, U, thr, dtype.type(scale)
             )
             A = Z
-        Z = np.matmul(A, self.coefs_[-1])
+        W = self.coefs_[-1]
+        Z = np.ascontiguousarray(A @ W) if sp.issparse(A) else np.matmul(A, W)
         Z += self.intercepts_[-1]
         return Z
 
@@ -1086,7 +1122,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
@@ -1110,7 +1146,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
@@ -1125,7 +1161,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
@@ -1148,7 +1184,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         n_passes : int, default=50
@@ -1184,5 +1220,5 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

@@ -318,7 +318,6 @@ def log_proba(Z, softmax, binary, out):
 @jit(error_model="numpy")
 def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
     """``Xb, Yb, swb = X[idx], Y[idx], sw[idx]``; returns ``swb.sum()``."""
-    total = 0.0
     n = idx.shape[0]
     # Rows are copied two at a time, in one loop: two streams from memory
     # hide more of the latency of the random rows of a large X than one
@@ -334,7 +333,31 @@ def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
         x0, xb0 = X[idx[n - 1]], Xb[n - 1]
         for j in range(x0.shape[0]):
             xb0[j] = x0[j]
-    for i in range(n):
+    return _gather_targets(Y, sw, idx, Yb, swb)
+
+
+@jit(error_model="numpy")
+def gather_rows_sparse(data, indices, indptr, Y, sw, idx, Xb, Yb, swb):
+    """:func:`gather_rows` for a CSR ``X`` given by ``data, indices,
+    indptr``: its rows ``idx`` are written densely into ``Xb`` (zeros, and
+    duplicate entries summed in storage order, as ``X.toarray()`` does, so
+    that the batch is bitwise the one of the dense matrix). Returns
+    ``swb.sum()``."""
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        xb = Xb[i]
+        for j in range(xb.shape[0]):
+            xb[j] = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            xb[indices[k]] += data[k]
+    return _gather_targets(Y, sw, idx, Yb, swb)
+
+
+@jit(error_model="numpy")
+def _gather_targets(Y, sw, idx, Yb, swb):
+    """``Yb, swb = Y[idx], sw[idx]``; returns ``swb.sum()``."""
+    total = 0.0
+    for i in range(idx.shape[0]):
         r = idx[i]
         y_row, yb_row = Y[r], Yb[i]
         for j in range(y_row.shape[0]):

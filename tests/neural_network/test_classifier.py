@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.special import expit, log_softmax
 from sklearn.datasets import (
     load_digits,
@@ -533,6 +534,91 @@ def test_pandas_input(data3):
         DropoutMLPClassifier(max_iter=3, early_stopping=True, random_state=0).fit(
             df, pd.Series(y)
         )
+
+
+# ---------------------------------------------------------------------------
+# sparse X: kept sparse, each batch expanded to dense rows
+
+
+def _sparse_digits():
+    X, y = load_digits(return_X_y=True)
+    X = X[:400] / 16.0  # about half of the pixels are 0
+    return X, y[:400]
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "csr_array"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"dropout": 0.0, "solver": "sgd"},
+        {"input_dropout": 0.2, "max_norm": 2.0},
+        {"input_noise": 0.1},
+        {"augment": ("shift", "flip"), "image_shape": (8, 8)},
+        {"early_stopping": True, "validation_fraction": 0.2},
+        {"dtype": np.float32},
+    ],
+    ids=lambda o: "-".join(o) or "defaults",
+)
+def test_sparse_input_fits_the_same_model(fmt, options):
+    X, y = _sparse_digits()
+    options = dict(options)
+    dtype = options.pop("dtype", np.float64)
+    X = X.astype(dtype)
+    Xs = (sp.csr_array(X) if fmt == "csr_array" else sp.csr_matrix(X)).asformat(
+        fmt.removesuffix("_array"))
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    kw = dict(hidden_layer_sizes=(20,), max_iter=4, batch_size=64, random_state=0,
+              **options)
+    dense = _fit_quiet(DropoutMLPClassifier(**kw), X, y, sample_weight=sw)
+    sparse = _fit_quiet(DropoutMLPClassifier(**kw), Xs, y, sample_weight=sw)
+    # the batches are the dense rows bit for bit, so is the whole training
+    for a, b in zip(sparse.coefs_ + sparse.intercepts_,
+                    dense.coefs_ + dense.intercepts_, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert sparse.loss_curve_ == dense.loss_curve_
+    assert sparse.validation_scores_ == dense.validation_scores_
+    # prediction multiplies the sparse rows (scipy): rounding may differ
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(sparse.predict_proba(Xs), dense.predict_proba(X),
+                               rtol=rtol, atol=rtol * 1e-3)
+    assert sparse.predict_proba(Xs).dtype == dtype
+    np.testing.assert_array_equal(sparse.predict(Xs), dense.predict(X))
+    assert sparse.score(Xs, y) == dense.score(X, y)
+
+
+def test_sparse_partial_fit_monte_carlo_and_caller_data():
+    X, y = _sparse_digits()
+    Xs = sp.csr_matrix(X)
+    Xs.indices = Xs.indices.astype(np.int64)  # converted for the kernel, not here
+    Xs.indptr = Xs.indptr.astype(np.int64)
+    before = (Xs.data.copy(), Xs.indices.copy(), Xs.indptr.copy())
+    kw = dict(hidden_layer_sizes=(16,), input_dropout=0.1, random_state=0)
+    dense, sparse = DropoutMLPClassifier(**kw), DropoutMLPClassifier(**kw)
+    classes = np.unique(y)
+    for chunk in (slice(0, 200), slice(200, 400)):
+        dense.partial_fit(X[chunk], y[chunk], classes=classes)
+        sparse.partial_fit(Xs[chunk], y[chunk], classes=classes)
+    for a, b in zip(sparse.coefs_, dense.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Monte-Carlo dropout (input dropout on): the same masks, the same passes
+    mean_s, std_s = sparse.predict_proba_mc(Xs[:7], n_passes=6, random_state=3)
+    mean_d, std_d = dense.predict_proba_mc(X[:7], n_passes=6, random_state=3)
+    np.testing.assert_allclose(mean_s, mean_d, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(std_s, std_d, rtol=1e-10, atol=1e-15)
+    assert std_s.max() > 0
+    for after, was in zip((Xs.data, Xs.indices, Xs.indptr), before, strict=True):
+        np.testing.assert_array_equal(after, was)
+        assert after.dtype == was.dtype
+
+
+def test_sparse_nan_is_rejected():
+    X, y = _sparse_digits()
+    Xs = sp.csr_matrix(X)
+    Xs.data[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        DropoutMLPClassifier(max_iter=1).fit(Xs, y)
 
 
 def test_early_stopping_split_without_weight(data3):

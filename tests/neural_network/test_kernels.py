@@ -3,6 +3,7 @@ references and dropout statistics."""
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.special import expit, log_softmax, xlogy
 
 from skreg._numba import readonly_view
@@ -200,6 +201,34 @@ def test_log_proba_is_finite_where_proba_underflows():
     assert np.all(np.isfinite(out))
     np.testing.assert_allclose(out[:, 1], -np.logaddexp(0, -z[:, 0]), rtol=1e-12)
     np.testing.assert_allclose(out[:, 0], -np.logaddexp(0, z[:, 0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_gather_rows_sparse_matches_toarray(dtype, index_dtype):
+    rng = np.random.default_rng(7)
+    # row 0 has unsorted indices and a duplicate entry (summed by toarray),
+    # row 2 is empty; the rest random
+    data = np.array([0.5, -1.25, 2.0, 0.75, 3.0, -0.5, 1.5, 0.25], dtype=dtype)
+    indices = np.array([4, 1, 4, 0, 2, 3, 1, 4], dtype=index_dtype)
+    indptr = np.array([0, 3, 5, 5, 8], dtype=index_dtype)
+    X = sp.csr_matrix((data, indices, indptr), shape=(4, 5))
+    Y = rng.random((4, 3)).astype(dtype)
+    sw = rng.random(4).astype(dtype)
+    for idx in ([0, 2, 3], [2, 2], [3, 0, 1, 0], []):
+        idx = np.array(idx, dtype=np.int64)
+        k = idx.shape[0]
+        # stale values in the buffers must be overwritten
+        Xb, Yb, swb = (np.full((k, 5), 9.0, dtype), np.full((k, 3), 9.0, dtype),
+                       np.full(k, 9.0, dtype))
+        total = K.gather_rows_sparse(
+            *(readonly_view(a) for a in (data, indices, indptr, Y, sw, idx)),
+            Xb, Yb, swb)
+        np.testing.assert_array_equal(Xb, X[idx].toarray())
+        np.testing.assert_array_equal(Yb, Y[idx])
+        np.testing.assert_array_equal(swb, sw[idx])
+        np.testing.assert_allclose(total, sw[idx].sum(dtype=np.float64), rtol=1e-6)
+    assert X[[0]].toarray()[0, 4] == 2.5  # the duplicate entry is summed
 
 
 def test_gather_rows_and_penalty():
