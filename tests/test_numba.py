@@ -127,6 +127,9 @@ _MLP_KERNELS = [
     "_kernels.output_loss_delta",
     "_kernels.gather_rows",
     "_kernels.gather_rows_sparse",
+    "_kernels.gather_targets",
+    "_kernels.sparse_rows_matmul",
+    "_kernels.sparse_rows_t_matmul",
     "_kernels._spread_bits",
     "_optimizers.adam_step",
     "_optimizers.sgd_step",
@@ -204,6 +207,7 @@ _SIGNATURE_SCRIPT = """
             dict(solver="sgd", dropout=0.0, max_norm=2.0, input_noise=0.1,
                  activation="tanh"),
             dict(augment="shift", image_shape=(2, 3), activation="logistic"),
+            dict(dropout=0.2),  # sparse X: the first layer's sparse products
         ):
             for target in (y_class, y_class > 0):
                 DropoutMLPClassifier(

@@ -116,27 +116,38 @@ class _Workspace:
         return self._views[nb]
 
 
-def _forward(net, bv, act, masks, rng):
+def _product(A, W, out, sparse_batch):
+    """``out = A @ W``; with ``sparse_batch = (data, indices, indptr, idx)``
+    (first layer only), ``A`` is instead the rows ``idx`` of that CSR X."""
+    if sparse_batch is None:
+        np.matmul(A, W, out=out)
+    else:
+        _kernels.sparse_rows_matmul(*sparse_batch, readonly_view(W), out)
+
+
+def _forward(net, bv, act, masks, rng, sparse_batch=None):
     """Forward pass of a training batch: hidden activations in ``bv.H``, output
     logits without bias in ``bv.H[-1]``. ``masks`` holds the ``(threshold,
     scale)`` pair of each hidden layer. Draws fresh dropout masks from
-    ``rng``; with ``rng=None`` the draws already in ``bv.U`` are used."""
+    ``rng``; with ``rng=None`` the draws already in ``bv.U`` are used. With
+    ``sparse_batch`` (see :func:`_product`) the input rows are those of a CSR
+    X and ``bv.Xb`` is not used."""
     A = bv.Xb
     for layer, (thr, scale) in enumerate(masks):
         Z = bv.H[layer]
-        np.matmul(A, net.coefs[layer], out=Z)
+        _product(A, net.coefs[layer], Z, sparse_batch if layer == 0 else None)
         if thr > 0 and rng is not None:
             _kernels.draw_mask(rng, bv.U[layer], thr)
         _kernels.bias_act_dropout(
             Z, net.intercepts_ro[layer], act, bv.U_ro[layer], thr, scale
         )
         A = Z
-    np.matmul(A, net.coefs[-1], out=bv.H[-1])
+    _product(A, net.coefs[-1], bv.H[-1], sparse_batch if not masks else None)
 
 
-def _backward(net, grad, bv, act, masks, inv_sw_sum, softmax):
+def _backward(net, grad, bv, act, masks, inv_sw_sum, softmax, sparse_batch=None):
     """Gradient of ``sum_i sw_i * CE_i * inv_sw_sum`` into the ``grad`` views;
-    returns ``sum_i sw_i * CE_i``."""
+    returns ``sum_i sw_i * CE_i``. ``sparse_batch`` as for :func:`_forward`."""
     n_layers = len(net.coefs)
     loss = _kernels.output_loss_delta(
         bv.H[-1], net.intercepts_ro[-1], bv.Yb, bv.swb, inv_sw_sum, softmax,
@@ -144,7 +155,11 @@ def _backward(net, grad, bv, act, masks, inv_sw_sum, softmax):
     )
     for layer in range(n_layers - 1, -1, -1):
         D = bv.D[layer]
-        np.matmul(bv.A_T[layer], D, out=grad.coefs[layer])
+        if layer == 0 and sparse_batch is not None:
+            _kernels.sparse_rows_t_matmul(*sparse_batch, readonly_view(D),
+                                          grad.coefs[0])
+        else:
+            np.matmul(bv.A_T[layer], D, out=grad.coefs[layer])
         if layer > 0:
             np.matmul(D, net.coefs[layer].T, out=bv.D[layer - 1])
             thr, scale = masks[layer - 1]
@@ -155,7 +170,8 @@ def _backward(net, grad, bv, act, masks, inv_sw_sum, softmax):
     return loss
 
 
-def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
+def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng,
+               sparse_batch=None):
     """Loss and gradient of one batch (rows of ``bv``) into ``grad``.
 
     The gradient is that of ``inv_sw_sum * sum_i sw_i * CE_i`` plus, with
@@ -163,10 +179,12 @@ def _loss_grad(net, grad, bv, act, masks, inv_sw_sum, softmax, penalty, rng):
     ``alpha_eff / 2 * ||W||^2 + l1_eff * |W|`` (weights only). Fresh dropout
     masks are drawn from ``rng`` (``None``: the draws in ``bv.U`` are kept).
     Returns ``sum_i sw_i * CE_i``. Training passes ``penalty=None`` and lets
-    the optimizer kernel add the penalty gradient in its own pass.
+    the optimizer kernel add the penalty gradient in its own pass. With
+    ``sparse_batch`` (see :func:`_product`), the input rows are those of a
+    CSR X, multiplied without a dense batch.
     """
-    _forward(net, bv, act, masks, rng)
-    loss = _backward(net, grad, bv, act, masks, inv_sw_sum, softmax)
+    _forward(net, bv, act, masks, rng, sparse_batch)
+    loss = _backward(net, grad, bv, act, masks, inv_sw_sum, softmax, sparse_batch)
     if penalty is not None:
         _kernels.add_penalty_grad(*penalty)
     return loss
@@ -937,6 +955,10 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         stochastic = (
             any(thr > 0 for thr, _ in masks) or thr_in > 0 or sigma > 0 or bool(augment)
         )
+        # a CSR X enters the first layer's products directly, unless the
+        # inputs themselves are perturbed (then each batch is made dense)
+        sparse_products = isinstance(X_ro, tuple) and thr_in == 0 and sigma == 0
+        sparse_batch = None
         if not incremental or not hasattr(self, "_window_start"):
             self._window_start = len(self.loss_curve_)
         opt_args = (net.w_offsets, net.w_rows, net.w_cols, max_norm)
@@ -962,7 +984,10 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                         X_ro, Y_ro, sw_ro, idx, readonly_view(draws), *image_shape,
                         bv.Xb, bv.Yb, bv.swb,
                     )
-                elif isinstance(X_ro, tuple):  # CSR: each batch made dense
+                elif sparse_products:  # CSR rows multiplied where they are
+                    batch_sw = _kernels.gather_targets(Y_ro, sw_ro, idx, bv.Yb, bv.swb)
+                    sparse_batch = (*X_ro, idx)
+                elif isinstance(X_ro, tuple):  # CSR, dense batch for the input noise
                     batch_sw = _kernels.gather_rows_sparse(
                         *X_ro, Y_ro, sw_ro, idx, bv.Xb, bv.Yb, bv.swb
                     )
@@ -982,7 +1007,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 # the penalty gradient is added by the optimizer kernel (one
                 # pass over the parameters instead of two)
                 loss_sum += _loss_grad(net, grad, bv, act, masks, ft(1.0 / batch_sw),
-                                       softmax, None, rng)
+                                       softmax, None, rng, sparse_batch)
                 if adam:
                     state["t"] += 1
                     t = state["t"]

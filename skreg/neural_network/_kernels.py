@@ -333,7 +333,7 @@ def gather_rows(X, Y, sw, idx, Xb, Yb, swb):
         x0, xb0 = X[idx[n - 1]], Xb[n - 1]
         for j in range(x0.shape[0]):
             xb0[j] = x0[j]
-    return _gather_targets(Y, sw, idx, Yb, swb)
+    return gather_targets(Y, sw, idx, Yb, swb)
 
 
 @jit(error_model="numpy")
@@ -350,11 +350,11 @@ def gather_rows_sparse(data, indices, indptr, Y, sw, idx, Xb, Yb, swb):
             xb[j] = 0.0
         for k in range(indptr[r], indptr[r + 1]):
             xb[indices[k]] += data[k]
-    return _gather_targets(Y, sw, idx, Yb, swb)
+    return gather_targets(Y, sw, idx, Yb, swb)
 
 
 @jit(error_model="numpy")
-def _gather_targets(Y, sw, idx, Yb, swb):
+def gather_targets(Y, sw, idx, Yb, swb):
     """``Yb, swb = Y[idx], sw[idx]``; returns ``swb.sum()``."""
     total = 0.0
     for i in range(idx.shape[0]):
@@ -390,3 +390,43 @@ def penalty_value(theta, alpha, l1):
         sq += t * t
         ab += abs(t)
     return 0.5 * alpha * sq + l1 * ab
+
+
+# ---------------------------------------------------------------------------
+# the first layer's products for a batch of rows of a CSR X (no dense batch)
+
+
+@jit(error_model="numpy")
+def sparse_rows_matmul(data, indices, indptr, idx, W, Z):
+    """``Z = X[idx] @ W`` for the CSR ``X = (data, indices, indptr)``: each
+    stored entry adds its multiple of a row of ``W`` (cost ``nnz * W.shape[1]``
+    instead of ``len(idx) * n_features * W.shape[1]``)."""
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        z = Z[i]
+        for j in range(z.shape[0]):
+            z[j] = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            x = data[k]
+            w = W[indices[k]]
+            for j in range(z.shape[0]):
+                z[j] += x * w[j]
+
+
+@jit(error_model="numpy")
+def sparse_rows_t_matmul(data, indices, indptr, idx, D, G):
+    """``G = X[idx].T @ D`` for the CSR ``X = (data, indices, indptr)``: ``G``
+    is zeroed, then each stored entry adds its multiple of a row of ``D`` to
+    the row of ``G`` of its feature."""
+    for f in range(G.shape[0]):
+        g = G[f]
+        for j in range(g.shape[0]):
+            g[j] = 0.0
+    for i in range(idx.shape[0]):
+        r = idx[i]
+        d = D[i]
+        for k in range(indptr[r], indptr[r + 1]):
+            x = data[k]
+            g = G[indices[k]]
+            for j in range(d.shape[0]):
+                g[j] += x * d[j]

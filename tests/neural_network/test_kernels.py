@@ -231,6 +231,32 @@ def test_gather_rows_sparse_matches_toarray(dtype, index_dtype):
     assert X[[0]].toarray()[0, 4] == 2.5  # the duplicate entry is summed
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_sparse_row_products_match_scipy(dtype, index_dtype):
+    rng = np.random.default_rng(8)
+    R = sp.random(29, 12, density=0.3, format="csr", random_state=1, dtype=dtype)
+    # row 0: a duplicate entry and unsorted indices (kept as given: no
+    # sum_duplicates); row 1: empty; then random rows
+    data = np.concatenate([np.array([0.75, -1.5, 2.0], dtype), R.data - dtype(0.5)])
+    indices = np.concatenate([[5, 1, 5], R.indices]).astype(index_dtype)
+    indptr = np.concatenate([[0, 3, 3], R.indptr[1:] + 3]).astype(index_dtype)
+    X = sp.csr_matrix((data, indices, indptr), shape=(31, 12))
+    assert not X.has_canonical_format
+    parts = tuple(readonly_view(a) for a in (data, indices, indptr))
+    W = rng.standard_normal((12, 7)).astype(dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    for idx in ([0, 1, 1, 30], [2], [], list(range(31))):
+        idx = np.array(idx, dtype=np.int64)
+        D = rng.standard_normal((len(idx), 7)).astype(dtype)
+        Z = np.full((len(idx), 7), 9.0, dtype)  # stale values are overwritten
+        K.sparse_rows_matmul(*parts, readonly_view(idx), readonly_view(W), Z)
+        np.testing.assert_allclose(Z, X[idx].toarray() @ W, rtol=rtol, atol=rtol)
+        G = np.full((12, 7), 9.0, dtype)
+        K.sparse_rows_t_matmul(*parts, readonly_view(idx), readonly_view(D), G)
+        np.testing.assert_allclose(G, X[idx].toarray().T @ D, rtol=rtol, atol=rtol)
+
+
 def test_gather_rows_and_penalty():
     rng = np.random.default_rng(6)
     X = rng.random((10, 3))
