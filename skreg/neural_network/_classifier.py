@@ -437,10 +437,12 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Float32 input is trained in float32 with float32 weights.
 
-    Sparse X (any scipy.sparse format; used as CSR) stays sparse: each
-    minibatch is written into a dense block, so training gives bit for bit
-    the model of the dense array, at the cost of dense products for the
-    first layer. Prediction multiplies the sparse rows.
+    Sparse X (any scipy.sparse format; used as CSR) stays sparse: the first
+    layer multiplies the stored entries of each minibatch's rows, at a cost
+    proportional to their number. The model is that of the dense array up to
+    rounding. When the inputs are perturbed (``input_dropout``,
+    ``input_noise``) each minibatch is made dense first, and augmentation
+    makes the whole X dense.
 
     References
     ----------
