@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_linear.py
+	$(PY) benchmarks/bench_cv.py
+	$(PY) benchmarks/bench_mlp.py
+	$(PY) benchmarks/bench_mlp_floor.py
+	$(PY) benchmarks/bench_mlp_sparse.py
 
 clean:
 	rm -rf doc/_build build *.egg-info
