@@ -989,7 +989,7 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
                 elif sparse_products:  # CSR rows multiplied where they are
                     batch_sw = _kernels.gather_targets(Y_ro, sw_ro, idx, bv.Yb, bv.swb)
                     sparse_batch = (*X_ro, idx)
-                elif isinstance(X_ro, tuple):  # CSR, dense batch for the input noise
+                elif isinstance(X_ro, tuple):  # CSR with perturbed inputs: made dense
                     batch_sw = _kernels.gather_rows_sparse(
                         *X_ro, Y_ro, sw_ro, idx, bv.Xb, bv.Yb, bv.swb
                     )
