@@ -93,9 +93,11 @@ class _Workspace:
     """All per-batch buffers of one fit, allocated once."""
 
     def __init__(self, layer_sizes, batch_size, dtype, masks, input_mask,
-                 input_noise, augment):
+                 input_noise, augment, dense_input=True):
         bs = batch_size
-        self.Xb = np.empty((bs, layer_sizes[0]), dtype)
+        # no dense input batch when the rows of a sparse X are multiplied in
+        # place (it would be batch_size x n_features)
+        self.Xb = np.empty((bs, layer_sizes[0] if dense_input else 0), dtype)
         self.Yb = np.empty((bs, layer_sizes[-1]), dtype)
         self.swb = np.empty(bs, dtype)
         self.H = [np.empty((bs, k), dtype) for k in layer_sizes[1:]]
@@ -931,11 +933,17 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         ]
         thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
         scale_in = ft(scale_in)
-        ws = _Workspace(net.layer_sizes, bs, dtype, masks, (thr_in, scale_in),
-                        self.input_noise, augment)
-        grad = _Net(np.empty_like(net.theta), net.layer_sizes)
         Y_ro, sw_ro = readonly_view(Y), readonly_view(sw)
         X_ro = _readonly_csr(X) if sp.issparse(X) else readonly_view(X)
+        # a CSR X enters the first layer's products directly, unless the
+        # inputs themselves are perturbed (then each batch is made dense)
+        sparse_products = (
+            isinstance(X_ro, tuple) and thr_in == 0 and self.input_noise == 0
+        )
+        sparse_batch = None
+        ws = _Workspace(net.layer_sizes, bs, dtype, masks, (thr_in, scale_in),
+                        self.input_noise, augment, dense_input=not sparse_products)
+        grad = _Net(np.empty_like(net.theta), net.layer_sizes)
         sw_sum = float(sw.sum(dtype=np.float64))
         alpha_eff = ft(self.alpha / sw_sum)
         l1_eff = ft(self.l1 / sw_sum)
@@ -957,10 +965,6 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         stochastic = (
             any(thr > 0 for thr, _ in masks) or thr_in > 0 or sigma > 0 or bool(augment)
         )
-        # a CSR X enters the first layer's products directly, unless the
-        # inputs themselves are perturbed (then each batch is made dense)
-        sparse_products = isinstance(X_ro, tuple) and thr_in == 0 and sigma == 0
-        sparse_batch = None
         if not incremental or not hasattr(self, "_window_start"):
             self._window_start = len(self.loss_curve_)
         opt_args = (net.w_offsets, net.w_rows, net.w_cols, max_norm)
