@@ -176,3 +176,19 @@ def readonly_view(array):
     view = np.asarray(array).view()
     view.flags.writeable = False
     return view
+
+
+def readonly_sparse_arrays(X):
+    """``(data, indices, indptr)`` of the compressed sparse matrix ``X`` (CSR
+    or CSC) as read-only views for the kernels.
+
+    The index arrays are int32 whenever they fit (scipy's default, so usually
+    no copy), int64 only for matrices too large for int32, so that one index
+    type is compiled.
+    """
+    index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
+    return (
+        readonly_view(X.data),
+        readonly_view(X.indices.astype(index_dtype, copy=False)),
+        readonly_view(X.indptr.astype(index_dtype, copy=False)),
+    )

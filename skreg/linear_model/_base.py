@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skreg._numba import readonly_view
+from skreg._numba import readonly_sparse_arrays, readonly_view
 from skreg.linear_model._cd import (
     DENSE,
     GRAM,
@@ -145,19 +145,13 @@ def prepare_problems(X, Y, sample_weight, fit_intercept, gram=False):
 
 
 def _readonly_csc(X):
-    """A CSC matrix with sorted indices whose arrays are read-only views.
-
-    Index arrays are int32 whenever they fit (scipy's default, so usually no
-    copy), so that only one index type is compiled.
-    """
+    """A CSC matrix with sorted indices whose arrays are read-only views
+    (see :func:`skreg._numba.readonly_sparse_arrays`)."""
     X = X.tocsc()  # no copy when already CSC
     if not X.has_sorted_indices:
         X = X.sorted_indices()
-    index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
     out = sp.csc_matrix(X.shape, dtype=X.dtype)
-    out.data = readonly_view(X.data)
-    out.indices = readonly_view(X.indices.astype(index_dtype, copy=False))
-    out.indptr = readonly_view(X.indptr.astype(index_dtype, copy=False))
+    out.data, out.indices, out.indptr = readonly_sparse_arrays(X)
     return out
 
 

@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skreg._numba import readonly_view
+from skreg._numba import readonly_sparse_arrays, readonly_view
 from skreg.neural_network import _augment, _kernels, _optimizers
 
 _AUGMENTATIONS = ("shift", "flip")
@@ -198,19 +198,6 @@ def _as_dtype(X, dtype):
     if sp.issparse(X):
         return X.astype(dtype, copy=False)
     return np.ascontiguousarray(X, dtype=dtype)
-
-
-def _readonly_csr(X):
-    """``(data, indices, indptr)`` of the CSR matrix ``X`` as read-only views
-    for the kernels; index arrays int32 whenever they fit (scipy's default,
-    so usually no copy), so that one index type is compiled."""
-    X = X.tocsr()  # no copy when already CSR
-    index_dtype = np.int32 if X.nnz < np.iinfo(np.int32).max else np.int64
-    return (
-        readonly_view(X.data),
-        readonly_view(X.indices.astype(index_dtype, copy=False)),
-        readonly_view(X.indptr.astype(index_dtype, copy=False)),
-    )
 
 
 def _check_labels(y, binarizer, what):
@@ -934,7 +921,8 @@ class DropoutMLPClassifier(ClassifierMixin, BaseEstimator):
         thr_in, scale_in = _kernels.dropout_threshold(self.input_dropout)
         scale_in = ft(scale_in)
         Y_ro, sw_ro = readonly_view(Y), readonly_view(sw)
-        X_ro = _readonly_csr(X) if sp.issparse(X) else readonly_view(X)
+        # validated: a CSR matrix or an array
+        X_ro = readonly_sparse_arrays(X) if sp.issparse(X) else readonly_view(X)
         # a CSR X enters the first layer's products directly, unless the
         # inputs themselves are perturbed (then each batch is made dense)
         sparse_products = (
